@@ -1,0 +1,99 @@
+import { availableParallelism } from 'node:os';
+
+/** Options of {@link createPool}. */
+export interface PoolOptions {
+  /**
+   * Module (path or URL) whose default export is the session handler made with `defineSession`.
+   * Required for `adopt()`.
+   */
+  session?: string | URL;
+  /** Module (path or URL) whose default export is the compute task made with `defineTask`. */
+  task?: string | URL;
+  /** Most threads the pool may run. Default 32, the seed's default. */
+  threads?: number;
+  /**
+   * Threads filled with connections before any more start: one per core by default, because
+   * on a small machine more busy threads than cores only adds switching.
+   */
+  activeThreads?: number;
+  /** Connections a thread holds before the pool starts another (up to `threads`). Default 2048. */
+  connectionsPerThread?: number;
+  /** Milliseconds an idle thread beyond `activeThreads` lives. Default 30 000. */
+  idleTimeout?: number;
+  /** Milliseconds `close()` lets open sessions finish before forcing them. Default 5 000. */
+  closeTimeout?: number;
+  /** Cloned into every thread; the session and task modules read it as `workerData.data`. */
+  data?: unknown;
+}
+
+/** Options after defaults and validation. */
+export interface ResolvedPoolOptions {
+  session: string | undefined;
+  task: string | undefined;
+  threads: number;
+  activeThreads: number;
+  connectionsPerThread: number;
+  idleTimeout: number;
+  closeTimeout: number;
+  data: unknown;
+}
+
+function positiveInteger(name: string, value: unknown, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number') {
+    throw new TypeError(`options.${name} must be a number, got ${typeof value}`);
+  }
+  if (!Number.isInteger(value) || value < 1) {
+    throw new RangeError(`options.${name} must be a positive integer, got ${value}`);
+  }
+  return value;
+}
+
+function nonNegativeNumber(name: string, value: unknown, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number') {
+    throw new TypeError(`options.${name} must be a number, got ${typeof value}`);
+  }
+  if (Number.isNaN(value) || value < 0) {
+    throw new RangeError(`options.${name} must be a non-negative number, got ${value}`);
+  }
+  return value;
+}
+
+function moduleLocation(name: string, value: unknown): string | undefined {
+  if (value === undefined) return undefined;
+  if (value instanceof URL) return value.href;
+  if (typeof value === 'string' && value.length > 0) return value;
+  throw new TypeError(`options.${name} must be a path or a URL`);
+}
+
+/**
+ * Validates options with precise messages and fills in defaults.
+ *
+ * @example
+ * resolvePoolOptions({ threads: 4 }).activeThreads; // min(4, cores)
+ */
+export function resolvePoolOptions(options: PoolOptions = {}): ResolvedPoolOptions {
+  if (typeof options !== 'object' || options === null) {
+    throw new TypeError('options must be an object');
+  }
+  const threads = positiveInteger('threads', options.threads, 32);
+  const activeThreads = Math.min(
+    threads,
+    positiveInteger('activeThreads', options.activeThreads, Math.max(1, availableParallelism())),
+  );
+  return {
+    session: moduleLocation('session', options.session),
+    task: moduleLocation('task', options.task),
+    threads,
+    activeThreads,
+    connectionsPerThread: positiveInteger(
+      'connectionsPerThread',
+      options.connectionsPerThread,
+      2048,
+    ),
+    idleTimeout: nonNegativeNumber('idleTimeout', options.idleTimeout, 30_000),
+    closeTimeout: nonNegativeNumber('closeTimeout', options.closeTimeout, 5_000),
+    data: options.data,
+  };
+}

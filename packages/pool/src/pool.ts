@@ -1,0 +1,253 @@
+import { randomUUID } from 'node:crypto';
+import type { Socket } from 'node:net';
+import { extname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { BroadcastChannel } from 'node:worker_threads';
+import { Piscina } from 'piscina';
+import { NoTaskModuleError, PoolClosedError, TaskFailedError } from './errors.ts';
+import { CLOSING, type PoolWorkerData, type TaskMessage } from './messages.ts';
+import { type PoolOptions, type ResolvedPoolOptions, resolvePoolOptions } from './options.ts';
+import { Placement } from './placement.ts';
+import { assertSocketTransfer } from './runtime.ts';
+import type { SessionSummary } from './session.ts';
+
+/** A live view of the pool, for logs and benchmarks. */
+export interface PoolStats {
+  /** Threads running or starting. */
+  threads: number;
+  /** Connections being served in threads. */
+  connections: number;
+  /** Connections accepted but waiting for a thread (only while the pool grows). */
+  waiting: number;
+  /** Sessions and tasks finished so far. */
+  completed: number;
+}
+
+interface Held {
+  socket: Socket;
+  context: unknown;
+  resolve: (summary: SessionSummary) => void;
+}
+
+// The worker entry sits beside this file with the same extension: worker.ts when run from
+// source, worker.js / worker.cjs once built.
+function workerEntry(): string {
+  return new URL(`./worker${extname(fileURLToPath(import.meta.url))}`, import.meta.url).href;
+}
+
+const emptySummary = (closedBy: string, error?: string): SessionSummary => ({
+  requests: 0,
+  bytesIn: 0,
+  bytesOut: 0,
+  durationMs: 0,
+  closedBy,
+  threadId: 0,
+  ...(error === undefined ? {} : { error }),
+});
+
+/**
+ * A piscina-backed pool that owns connections: one task per connection, served in a worker
+ * thread from accept to close. See {@link createPool}.
+ */
+export class ConnectionPool<TContext = unknown, TTask = unknown, TResult = unknown> {
+  readonly options: Readonly<ResolvedPoolOptions>;
+  readonly #piscina: Piscina;
+  readonly #placement: Placement;
+  readonly #channel: BroadcastChannel;
+  readonly #backlog: Held[] = [];
+  readonly #inFlight = new Set<Promise<unknown>>();
+  #connections = 0;
+  #closing: Promise<void> | undefined;
+
+  constructor(options: PoolOptions = {}) {
+    assertSocketTransfer();
+    this.options = Object.freeze(resolvePoolOptions(options));
+    const channelName = `rtt-pool:${randomUUID()}`;
+    this.#channel = new BroadcastChannel(channelName);
+    this.#channel.unref();
+    const { threads, activeThreads, connectionsPerThread, idleTimeout } = this.options;
+    this.#placement = new Placement({
+      activeThreads,
+      connectionsPerThread,
+      threads,
+      totalThreads: () => this.#piscina.threads.length,
+    });
+    const workerData: PoolWorkerData = {
+      session: this.options.session,
+      task: this.options.task,
+      channel: channelName,
+      data: this.options.data,
+    };
+    this.#piscina = new Piscina({
+      filename: workerEntry(),
+      workerData,
+      // Threads for the cores start at once (cheap: they idle on their event loop); the rest
+      // only when every running thread is full.
+      minThreads: activeThreads,
+      maxThreads: threads,
+      concurrentTasksPerWorker: connectionsPerThread,
+      idleTimeout,
+      // Session threads do socket I/O on their event loop: Atomics.wait would block it.
+      atomics: 'disabled',
+      loadBalancer: (_task, workers) => this.#placement.choose(workers),
+    });
+    // A dead thread's tasks are rejected one by one; this only catches what has no task.
+    this.#piscina.on('error', () => {});
+  }
+
+  /**
+   * Moves a freshly accepted, paused socket (`net.createServer({ pauseOnConnect: true })`)
+   * into a worker thread, where the session handler serves it until it closes. Resolves then,
+   * with a summary; never rejects for a session's own failure (see `closedBy`). The pool owns
+   * the socket from this call on.
+   *
+   * @example
+   * const server = net.createServer({ pauseOnConnect: true }, (socket) => {
+   *   const peer = `${socket.remoteAddress}:${socket.remotePort}`;
+   *   pool.adopt(socket, { peer }).then((summary) => console.log(peer, summary.closedBy));
+   * });
+   */
+  adopt(socket: Socket, context: TContext): Promise<SessionSummary> {
+    if (this.#closing !== undefined) {
+      socket.destroy();
+      return Promise.reject(new PoolClosedError('the pool is closing; no new connections'));
+    }
+    return new Promise<SessionSummary>((resolve) => {
+      const held: Held = { socket, context, resolve };
+      if (this.#placement.mustHold) this.#backlog.push(held);
+      else this.#dispatch(held);
+    });
+  }
+
+  #dispatch({ socket, context, resolve }: Held): void {
+    const message: TaskMessage = { kind: 'session', socket, context };
+    this.#connections += 1;
+    let run: Promise<SessionSummary>;
+    this.#placement.submitting = true;
+    try {
+      run = this.#piscina.run(message, { transferList: [socket as never] });
+    } catch (err) {
+      // postMessage refuses a socket that is already reading or closed.
+      run = Promise.reject(err);
+    } finally {
+      this.#placement.submitting = false;
+    }
+    const tracked = run.then(
+      (summary) => summary,
+      (err: unknown) => {
+        if (!socket.destroyed) socket.destroy();
+        const detail = err instanceof Error ? err.message : String(err);
+        const closedBy = this.#closing !== undefined ? 'forced' : 'worker-exit';
+        return emptySummary(closedBy, detail);
+      },
+    );
+    this.#inFlight.add(tracked);
+    void tracked.then((summary) => {
+      this.#inFlight.delete(tracked);
+      this.#connections -= 1;
+      resolve(summary);
+      this.#release();
+    });
+    // A queued task may have just left piscina's queue: let held connections through.
+    queueMicrotask(() => this.#release());
+  }
+
+  #release(): void {
+    while (this.#backlog.length > 0 && !this.#placement.mustHold) {
+      const next = this.#backlog.shift();
+      if (next !== undefined) this.#dispatch(next);
+    }
+  }
+
+  /**
+   * Runs a compute task from the pool's `task` module in a thread.
+   *
+   * @example
+   * const pool = createPool<never, number, number>({ task: new URL('./square.js', import.meta.url) });
+   * await pool.run(7); // 49
+   */
+  async run(task: TTask): Promise<TResult> {
+    if (this.#closing !== undefined) throw new PoolClosedError('the pool is closing; no new tasks');
+    if (this.options.task === undefined) {
+      throw new NoTaskModuleError('the pool was created without a task module');
+    }
+    const message: TaskMessage = { kind: 'task', task };
+    this.#placement.submitting = true;
+    let run: Promise<TResult>;
+    try {
+      run = this.#piscina.run(message);
+    } finally {
+      this.#placement.submitting = false;
+    }
+    const tracked = run.catch((err: unknown) => {
+      throw new TaskFailedError('the task failed', { cause: err });
+    });
+    this.#inFlight.add(tracked);
+    try {
+      return await tracked;
+    } finally {
+      this.#inFlight.delete(tracked);
+      this.#release();
+    }
+  }
+
+  /** Threads, connections and completed tasks right now. */
+  get stats(): PoolStats {
+    return {
+      threads: this.#piscina.threads.length,
+      connections: this.#connections,
+      waiting: this.#backlog.length,
+      completed: this.#piscina.completed,
+    };
+  }
+
+  /**
+   * Stops taking connections, tells every session to finish (their `control.signal` aborts),
+   * waits for them up to `timeout` ms (default `options.closeTimeout`), then stops the threads,
+   * which closes whatever is still open. Safe to call more than once.
+   *
+   * @example
+   * process.once('SIGINT', () => pool.close({ timeout: 2000 }));
+   */
+  close({ timeout = this.options.closeTimeout }: { timeout?: number } = {}): Promise<void> {
+    this.#closing ??= this.#shutdown(timeout);
+    return this.#closing;
+  }
+
+  async #shutdown(timeout: number): Promise<void> {
+    for (const held of this.#backlog.splice(0)) {
+      held.socket.destroy();
+      held.resolve(emptySummary('shutdown'));
+    }
+    this.#channel.postMessage(CLOSING);
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, timeout);
+    });
+    await Promise.race([Promise.allSettled([...this.#inFlight]), deadline]);
+    clearTimeout(timer);
+    await this.#piscina.destroy();
+    // Let the last summaries (forced ones included) reach their callers.
+    await Promise.allSettled([...this.#inFlight]);
+    this.#channel.close();
+  }
+}
+
+/**
+ * Creates a connection pool. `threads` defaults to 32 (the seed's default), but only one
+ * thread per core starts at first; more start only when those are full.
+ *
+ * @example
+ * import net from 'node:net';
+ * import { createPool } from '@rtt/pool';
+ *
+ * const pool = createPool<{ peer: string }>({ session: new URL('./session.js', import.meta.url) });
+ * net.createServer({ pauseOnConnect: true }, (socket) => {
+ *   void pool.adopt(socket, { peer: `${socket.remoteAddress}:${socket.remotePort}` });
+ * }).listen(7777);
+ */
+export function createPool<TContext = unknown, TTask = unknown, TResult = unknown>(
+  options: PoolOptions = {},
+): ConnectionPool<TContext, TTask, TResult> {
+  return new ConnectionPool<TContext, TTask, TResult>(options);
+}

@@ -1,0 +1,93 @@
+import type { Socket } from 'node:net';
+
+/** How a session ended, from the pool's point of view. */
+export type CloseReason =
+  /** The peer ended or reset the connection. */
+  | 'peer'
+  /** The session handler closed it (its `closeReason()` may say more). */
+  | 'session'
+  /** A socket error ended it. */
+  | 'error'
+  /** The session handler threw; only this connection was closed. */
+  | 'handler-error'
+  /** The pool was closing and the session finished within the deadline. */
+  | 'shutdown'
+  /** The pool was closing and the deadline passed: the thread was stopped under it. */
+  | 'forced'
+  /** The thread serving it died (an uncaught exception in a callback); it was replaced. */
+  | 'worker-exit'
+  /** The session handler gave its own reason. */
+  | (string & {});
+
+/** What `adopt()` resolves with once the connection has closed. */
+export interface SessionSummary {
+  /** Requests the handler counted with `control.countRequest()`. */
+  requests: number;
+  bytesIn: number;
+  bytesOut: number;
+  durationMs: number;
+  closedBy: CloseReason;
+  /** The worker thread that served it (0 when it never reached one). */
+  threadId: number;
+  /** Present when an error ended the session. */
+  error?: string;
+}
+
+/** What a session handler gets besides its socket and context. */
+export interface SessionControl {
+  /** Aborted when the pool starts closing: finish up and close the socket. */
+  readonly signal: AbortSignal;
+  /** The worker thread's id. */
+  readonly threadId: number;
+  /** Counts requests for the summary. */
+  countRequest(count?: number): void;
+  /** Sets the summary's `closedBy` (the first reason given wins). */
+  closeReason(reason: CloseReason, error?: string): void;
+}
+
+/**
+ * Serves one connection in a worker thread until it closes. The socket arrives paused: attach
+ * a `'data'` listener or call `resume()` once ready to read.
+ */
+export type SessionHandler<TContext = unknown> = (
+  socket: Socket,
+  context: TContext,
+  control: SessionControl,
+) => void | Promise<void>;
+
+/** A compute task run by `pool.run()`. */
+export type TaskHandler<TTask = unknown, TResult = unknown> = (
+  task: TTask,
+) => TResult | Promise<TResult>;
+
+/**
+ * Marks a module's default export as a session handler, with its context type.
+ *
+ * @example
+ * // echo-session.ts
+ * export default defineSession<{ greeting: string }>((socket, context) => {
+ *   socket.write(context.greeting);
+ *   socket.on('data', (chunk) => socket.write(chunk));
+ *   socket.on('end', () => socket.end());
+ * });
+ */
+export function defineSession<TContext = unknown>(
+  handler: SessionHandler<TContext>,
+): SessionHandler<TContext> {
+  if (typeof handler !== 'function') throw new TypeError('handler must be a function');
+  return handler;
+}
+
+/**
+ * Marks a module's default export as a compute task for `pool.run()`.
+ *
+ * @example
+ * // square-task.ts
+ * export default defineTask((n: number) => n * n);
+ */
+export function defineTask<TTask, TResult>(
+  handler: TaskHandler<TTask, TResult>,
+): TaskHandler<TTask, TResult> {
+  if (typeof handler !== 'function') throw new TypeError('handler must be a function');
+  return handler;
+}

@@ -1,0 +1,185 @@
+import { afterEach, describe, expect, expectTypeOf, it } from 'vitest';
+import {
+  type ConnectionPool,
+  createPool,
+  NoTaskModuleError,
+  PoolClosedError,
+  type SessionSummary,
+  TaskFailedError,
+} from '../src/index.ts';
+import type { EchoContext } from './fixtures/echo-session.ts';
+import { connect, servePool } from './harness.ts';
+
+const session = new URL('./fixtures/echo-session.ts', import.meta.url);
+const task = new URL('./fixtures/square-task.ts', import.meta.url);
+
+const cleanups: (() => Promise<void>)[] = [];
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+});
+
+function pool(
+  options: Parameters<typeof createPool>[0] = {},
+): ConnectionPool<EchoContext, number, number> {
+  const created = createPool<EchoContext, number, number>({ session, task, ...options });
+  cleanups.push(() => created.close({ timeout: 200 }));
+  return created;
+}
+
+async function served(
+  p: ConnectionPool<EchoContext>,
+  context: (i: number) => EchoContext = () => ({}),
+) {
+  const server = await servePool(p, context);
+  cleanups.push(server.close);
+  return server;
+}
+
+describe('adopt', () => {
+  it('serves a connection in a worker thread and summarises it when it closes', async () => {
+    const p = pool({ threads: 2 });
+    const server = await served(p);
+    const client = await connect(server.port);
+    client.socket.write('hello');
+    const echoed = await client.next();
+    expect(echoed).toMatch(/^\d+:hello$/);
+    expect(Number(echoed.split(':')[0])).toBeGreaterThan(0); // not the main thread
+    client.socket.end();
+    const summary = await server.summaries[0];
+    expect(summary).toMatchObject({ requests: 1, bytesIn: 5, closedBy: 'peer' });
+    expect(summary?.bytesOut).toBe(echoed.length);
+    expect(summary?.threadId).toBe(Number(echoed.split(':')[0]));
+  });
+
+  it('serves many connections at once, on no more threads than the cores', async () => {
+    const p = pool({ threads: 32, activeThreads: 2 });
+    const server = await served(p);
+    const clients = await Promise.all(Array.from({ length: 60 }, () => connect(server.port)));
+    const answers = await Promise.all(
+      clients.map((client, i) => {
+        client.socket.write(`c${i}`);
+        return client.next();
+      }),
+    );
+    for (const [i, answer] of answers.entries()) expect(answer).toMatch(new RegExp(`^\\d+:c${i}$`));
+    expect(p.stats.connections).toBe(60);
+    expect(p.stats.threads).toBe(2);
+    expect(new Set(answers.map((a) => a.split(':')[0])).size).toBe(2);
+    for (const client of clients) client.socket.end();
+    const summaries = await Promise.all(server.summaries);
+    expect(summaries.every((s) => s.closedBy === 'peer')).toBe(true);
+    expect(p.stats.connections).toBe(0);
+  });
+
+  it('starts one more thread at a time only when every thread is full, up to `threads`', async () => {
+    const p = pool({ threads: 3, activeThreads: 1, connectionsPerThread: 2 });
+    const server = await served(p);
+    const clients = [];
+    for (let i = 0; i < 7; i += 1) {
+      const client = await connect(server.port);
+      client.socket.write('x');
+      await client.next();
+      clients.push(client);
+    }
+    // Seven connections on 3 threads of 2: the last one overfills a thread instead of waiting.
+    expect(p.stats.threads).toBe(3);
+    expect(p.stats.waiting).toBe(0);
+    for (const client of clients) client.socket.end();
+    await Promise.all(server.summaries);
+  });
+
+  it('closes only the connection whose handler throws', async () => {
+    const p = pool({ threads: 1 });
+    const server = await served(p, (i) => ({ mode: i === 0 ? 'throw' : 'echo' }));
+    const bad = await connect(server.port);
+    await bad.closed;
+    expect(await server.summaries[0]).toMatchObject({ closedBy: 'handler-error' });
+    const good = await connect(server.port);
+    good.socket.write('still here');
+    expect(await good.next()).toMatch(/still here$/);
+    good.socket.end();
+    await server.summaries[1];
+  });
+
+  it('closes only the connection whose handler rejects', async () => {
+    const p = pool({ threads: 1 });
+    const server = await served(p, (i) => ({ mode: i === 0 ? 'reject' : 'echo' }));
+    const bad = await connect(server.port);
+    await bad.closed;
+    expect((await server.summaries[0])?.error).toContain('rejected on purpose');
+    const good = await connect(server.port);
+    good.socket.write('ok');
+    expect(await good.next()).toMatch(/ok$/);
+    good.socket.end();
+  });
+
+  it('replaces a thread that dies and keeps serving', async () => {
+    const p = pool({ threads: 1 });
+    const server = await served(p, (i) => ({ mode: i === 0 ? 'die-on-data' : 'echo' }));
+    const doomed = await connect(server.port);
+    doomed.socket.write('die');
+    await doomed.closed;
+    expect(await server.summaries[0]).toMatchObject({ closedBy: 'worker-exit' });
+    const next = await connect(server.port);
+    next.socket.write('after');
+    expect(await next.next()).toMatch(/after$/);
+    next.socket.end();
+    await server.summaries[1];
+  });
+});
+
+describe('close', () => {
+  it('lets sessions finish when told to, then refuses new connections', async () => {
+    const p = pool({ threads: 1 });
+    const server = await served(p);
+    const client = await connect(server.port);
+    client.socket.write('a');
+    await client.next();
+    await p.close({ timeout: 5_000 });
+    expect(await client.next()).toBe('bye\n');
+    expect(await server.summaries[0]).toMatchObject({ closedBy: 'shutdown' });
+    const late = await connect(server.port);
+    await late.closed;
+    await expect(server.summaries[1]).rejects.toBeInstanceOf(PoolClosedError);
+  });
+
+  it('forces sessions that ignore the signal once the deadline passes', async () => {
+    const p = pool({ threads: 1 });
+    const server = await served(p, () => ({ mode: 'stubborn' }));
+    const client = await connect(server.port);
+    client.socket.write('a');
+    await client.next();
+    await p.close({ timeout: 50 });
+    await client.closed;
+    expect(await server.summaries[0]).toMatchObject({ closedBy: 'forced' });
+  });
+});
+
+describe('run', () => {
+  it('runs compute tasks in a thread', async () => {
+    const p = pool({ threads: 2 });
+    expect(await Promise.all([p.run(3), p.run(12)])).toEqual([9, 144]);
+  });
+
+  it('wraps a failing task', async () => {
+    const p = pool({ threads: 1 });
+    await expect(p.run(-1)).rejects.toBeInstanceOf(TaskFailedError);
+  });
+
+  it('needs a task module', async () => {
+    const p = createPool({ session, threads: 1 });
+    cleanups.push(() => p.close());
+    await expect(p.run(1)).rejects.toBeInstanceOf(NoTaskModuleError);
+  });
+});
+
+describe('types', () => {
+  it('carries the context, task and result types', () => {
+    const p = createPool<{ peer: string }, string, number>({ session });
+    cleanups.push(() => p.close());
+    expectTypeOf(p.adopt).parameter(1).toEqualTypeOf<{ peer: string }>();
+    expectTypeOf(p.adopt).returns.toEqualTypeOf<Promise<SessionSummary>>();
+    expectTypeOf(p.run).parameter(0).toEqualTypeOf<string>();
+    expectTypeOf(p.run).returns.toEqualTypeOf<Promise<number>>();
+  });
+});
