@@ -19,12 +19,20 @@ describe('resolvePoolOptions', () => {
     expect(resolvePoolOptions({ session: url }).session).toBe(url.href);
   });
 
-  it.each([0, -3, 1.5, Number.NaN, Number.POSITIVE_INFINITY])(
+  it.each([-3, 1.5, Number.NaN, Number.POSITIVE_INFINITY])(
     'rejects threads = %s with a RangeError',
     (threads) => {
       expect(() => resolvePoolOptions({ threads })).toThrow(RangeError);
     },
   );
+
+  it('accepts threads = 0: sessions on the calling thread', () => {
+    expect(resolvePoolOptions({ threads: 0 })).toMatchObject({ threads: 0, activeThreads: 0 });
+  });
+
+  it('rejects connectionsPerThread = 0', () => {
+    expect(() => resolvePoolOptions({ connectionsPerThread: 0 })).toThrow(RangeError);
+  });
 
   it('rejects a threads value that is not a number with a TypeError', () => {
     expect(() => resolvePoolOptions({ threads: '4' as unknown as number })).toThrow(TypeError);

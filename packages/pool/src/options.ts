@@ -9,7 +9,10 @@ export interface PoolOptions {
   session?: string | URL;
   /** Module (path or URL) whose default export is the compute task made with `defineTask`. */
   task?: string | URL;
-  /** Most threads the pool may run. Default 32, the seed's default. */
+  /**
+   * Most threads the pool may run. Default 32, the seed's default. `0` runs every session on
+   * the calling thread, with no worker at all: a baseline to measure the pool against.
+   */
   threads?: number;
   /**
    * Threads filled with connections before any more start: one per core by default, because
@@ -38,13 +41,14 @@ export interface ResolvedPoolOptions {
   data: unknown;
 }
 
-function positiveInteger(name: string, value: unknown, fallback: number): number {
+function integerAtLeast(name: string, value: unknown, fallback: number, min: 0 | 1): number {
   if (value === undefined) return fallback;
   if (typeof value !== 'number') {
     throw new TypeError(`options.${name} must be a number, got ${typeof value}`);
   }
-  if (!Number.isInteger(value) || value < 1) {
-    throw new RangeError(`options.${name} must be a positive integer, got ${value}`);
+  if (!Number.isInteger(value) || value < min) {
+    const kind = min === 0 ? 'a non-negative' : 'a positive';
+    throw new RangeError(`options.${name} must be ${kind} integer, got ${value}`);
   }
   return value;
 }
@@ -77,20 +81,21 @@ export function resolvePoolOptions(options: PoolOptions = {}): ResolvedPoolOptio
   if (typeof options !== 'object' || options === null) {
     throw new TypeError('options must be an object');
   }
-  const threads = positiveInteger('threads', options.threads, 32);
+  const threads = integerAtLeast('threads', options.threads, 32, 0);
   const activeThreads = Math.min(
     threads,
-    positiveInteger('activeThreads', options.activeThreads, Math.max(1, availableParallelism())),
+    integerAtLeast('activeThreads', options.activeThreads, Math.max(1, availableParallelism()), 1),
   );
   return {
     session: moduleLocation('session', options.session),
     task: moduleLocation('task', options.task),
     threads,
     activeThreads,
-    connectionsPerThread: positiveInteger(
+    connectionsPerThread: integerAtLeast(
       'connectionsPerThread',
       options.connectionsPerThread,
       2048,
+      1,
     ),
     idleTimeout: nonNegativeNumber('idleTimeout', options.idleTimeout, 30_000),
     closeTimeout: nonNegativeNumber('closeTimeout', options.closeTimeout, 5_000),

@@ -2,14 +2,15 @@ import { randomUUID } from 'node:crypto';
 import type { Socket } from 'node:net';
 import { extname } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { BroadcastChannel } from 'node:worker_threads';
+import { BroadcastChannel, threadId } from 'node:worker_threads';
 import { Piscina } from 'piscina';
 import { NoTaskModuleError, PoolClosedError, TaskFailedError } from './errors.ts';
 import { CLOSING, type PoolWorkerData, type TaskMessage } from './messages.ts';
 import { type PoolOptions, type ResolvedPoolOptions, resolvePoolOptions } from './options.ts';
 import { Placement } from './placement.ts';
 import { assertSocketTransfer } from './runtime.ts';
-import type { SessionSummary } from './session.ts';
+import { loadDefaultExport, serveSession } from './serve.ts';
+import type { SessionHandler, SessionSummary, TaskHandler } from './session.ts';
 
 /** A live view of the pool, for logs and benchmarks. */
 export interface PoolStats {
@@ -51,17 +52,23 @@ const emptySummary = (closedBy: string, error?: string): SessionSummary => ({
  */
 export class ConnectionPool<TContext = unknown, TTask = unknown, TResult = unknown> {
   readonly options: Readonly<ResolvedPoolOptions>;
-  readonly #piscina: Piscina;
-  readonly #placement: Placement;
-  readonly #channel: BroadcastChannel;
+  readonly #piscina: Piscina | undefined;
+  readonly #placement: Placement | undefined;
+  readonly #channel: BroadcastChannel | undefined;
+  /** With `threads: 0`: sessions run here; these tell them to finish, then force them. */
+  readonly #inline = { closing: new AbortController(), forcing: new AbortController() };
+  #inlineSession: Promise<SessionHandler> | undefined;
+  #inlineTask: Promise<TaskHandler> | undefined;
+  #inlineCompleted = 0;
   readonly #backlog: Held[] = [];
   readonly #inFlight = new Set<Promise<unknown>>();
   #connections = 0;
   #closing: Promise<void> | undefined;
 
   constructor(options: PoolOptions = {}) {
-    assertSocketTransfer();
     this.options = Object.freeze(resolvePoolOptions(options));
+    if (this.options.threads === 0) return;
+    assertSocketTransfer();
     const channelName = `rtt-pool:${randomUUID()}`;
     this.#channel = new BroadcastChannel(channelName);
     this.#channel.unref();
@@ -70,7 +77,7 @@ export class ConnectionPool<TContext = unknown, TTask = unknown, TResult = unkno
       activeThreads,
       connectionsPerThread,
       threads,
-      totalThreads: () => this.#piscina.threads.length,
+      totalThreads: () => this.#piscina?.threads.length ?? 0,
     });
     const workerData: PoolWorkerData = {
       session: this.options.session,
@@ -89,7 +96,7 @@ export class ConnectionPool<TContext = unknown, TTask = unknown, TResult = unkno
       idleTimeout,
       // Session threads do socket I/O on their event loop: Atomics.wait would block it.
       atomics: 'disabled',
-      loadBalancer: (_task, workers) => this.#placement.choose(workers),
+      loadBalancer: (_task, workers) => this.#placement?.choose(workers) ?? null,
     });
     // A dead thread's tasks are rejected one by one; this only catches what has no task.
     this.#piscina.on('error', () => {});
@@ -112,26 +119,39 @@ export class ConnectionPool<TContext = unknown, TTask = unknown, TResult = unkno
       socket.destroy();
       return Promise.reject(new PoolClosedError('the pool is closing; no new connections'));
     }
+    if (this.#piscina === undefined) return this.#serveInline(socket, context);
     return new Promise<SessionSummary>((resolve) => {
       const held: Held = { socket, context, resolve };
-      if (this.#placement.mustHold) this.#backlog.push(held);
+      if (this.#placement?.mustHold) this.#backlog.push(held);
       else this.#dispatch(held);
     });
+  }
+
+  async #serveInline(socket: Socket, context: TContext): Promise<SessionSummary> {
+    this.#inlineSession ??= loadDefaultExport<SessionHandler>(this.options.session, 'session');
+    this.#connections += 1;
+    const { closing, forcing } = this.#inline;
+    const served = this.#inlineSession.then(
+      (handler) => serveSession(handler, socket, context, closing.signal, threadId, forcing.signal),
+      (err: unknown) => {
+        socket.destroy();
+        return emptySummary('handler-error', err instanceof Error ? err.message : String(err));
+      },
+    );
+    this.#inFlight.add(served);
+    try {
+      return await served;
+    } finally {
+      this.#inFlight.delete(served);
+      this.#connections -= 1;
+      this.#inlineCompleted += 1;
+    }
   }
 
   #dispatch({ socket, context, resolve }: Held): void {
     const message: TaskMessage = { kind: 'session', socket, context };
     this.#connections += 1;
-    let run: Promise<SessionSummary>;
-    this.#placement.submitting = true;
-    try {
-      run = this.#piscina.run(message, { transferList: [socket as never] });
-    } catch (err) {
-      // postMessage refuses a socket that is already reading or closed.
-      run = Promise.reject(err);
-    } finally {
-      this.#placement.submitting = false;
-    }
+    const run = this.#submit<SessionSummary>(message, [socket]);
     const tracked = run.then(
       (summary) => summary,
       (err: unknown) => {
@@ -152,8 +172,24 @@ export class ConnectionPool<TContext = unknown, TTask = unknown, TResult = unkno
     queueMicrotask(() => this.#release());
   }
 
+  /** Hands a task to piscina, telling placement that this is a new task, not a queued one. */
+  #submit<T>(message: TaskMessage, transferList: Socket[] = []): Promise<T> {
+    if (this.#piscina === undefined || this.#placement === undefined) {
+      return Promise.reject(new PoolClosedError('the pool has no threads'));
+    }
+    this.#placement.submitting = true;
+    try {
+      return this.#piscina.run(message, { transferList: transferList as never[] });
+    } catch (err) {
+      // postMessage refuses a socket that is already reading or closed.
+      return Promise.reject(err);
+    } finally {
+      this.#placement.submitting = false;
+    }
+  }
+
   #release(): void {
-    while (this.#backlog.length > 0 && !this.#placement.mustHold) {
+    while (this.#backlog.length > 0 && !this.#placement?.mustHold) {
       const next = this.#backlog.shift();
       if (next !== undefined) this.#dispatch(next);
     }
@@ -171,13 +207,17 @@ export class ConnectionPool<TContext = unknown, TTask = unknown, TResult = unkno
     if (this.options.task === undefined) {
       throw new NoTaskModuleError('the pool was created without a task module');
     }
-    const message: TaskMessage = { kind: 'task', task };
-    this.#placement.submitting = true;
     let run: Promise<TResult>;
-    try {
-      run = this.#piscina.run(message);
-    } finally {
-      this.#placement.submitting = false;
+    if (this.#piscina === undefined) {
+      this.#inlineTask ??= loadDefaultExport<TaskHandler>(this.options.task, 'task');
+      const handler = this.#inlineTask;
+      run = handler
+        .then((fn) => fn(task) as TResult)
+        .finally(() => {
+          this.#inlineCompleted += 1;
+        });
+    } else {
+      run = this.#submit<TResult>({ kind: 'task', task });
     }
     const tracked = run.catch((err: unknown) => {
       throw new TaskFailedError('the task failed', { cause: err });
@@ -194,10 +234,10 @@ export class ConnectionPool<TContext = unknown, TTask = unknown, TResult = unkno
   /** Threads, connections and completed tasks right now. */
   get stats(): PoolStats {
     return {
-      threads: this.#piscina.threads.length,
+      threads: this.#piscina?.threads.length ?? 0,
       connections: this.#connections,
       waiting: this.#backlog.length,
-      completed: this.#piscina.completed,
+      completed: this.#piscina?.completed ?? this.#inlineCompleted,
     };
   }
 
@@ -219,23 +259,26 @@ export class ConnectionPool<TContext = unknown, TTask = unknown, TResult = unkno
       held.socket.destroy();
       held.resolve(emptySummary('shutdown'));
     }
-    this.#channel.postMessage(CLOSING);
+    this.#channel?.postMessage(CLOSING);
+    this.#inline.closing.abort();
     let timer: NodeJS.Timeout | undefined;
     const deadline = new Promise<void>((resolve) => {
       timer = setTimeout(resolve, timeout);
     });
     await Promise.race([Promise.allSettled([...this.#inFlight]), deadline]);
     clearTimeout(timer);
-    await this.#piscina.destroy();
+    this.#inline.forcing.abort();
+    await this.#piscina?.destroy();
     // Let the last summaries (forced ones included) reach their callers.
     await Promise.allSettled([...this.#inFlight]);
-    this.#channel.close();
+    this.#channel?.close();
   }
 }
 
 /**
  * Creates a connection pool. `threads` defaults to 32 (the seed's default), but only one
- * thread per core starts at first; more start only when those are full.
+ * thread per core starts at first; more start only when those are full. `threads: 0` serves
+ * every session on the calling thread (and needs no socket transfer, so any Node >= 20).
  *
  * @example
  * import net from 'node:net';

@@ -46,8 +46,9 @@ export interface SessionControl {
 }
 
 /**
- * Serves one connection in a worker thread until it closes. The socket arrives paused: attach
- * a `'data'` listener or call `resume()` once ready to read.
+ * Serves one connection until it closes. The socket arrives paused: call `socket.resume()`
+ * once the listeners are attached (attaching a `'data'` listener alone does not start a
+ * socket accepted with `pauseOnConnect`).
  */
 export type SessionHandler<TContext = unknown> = (
   socket: Socket,
@@ -69,6 +70,7 @@ export type TaskHandler<TTask = unknown, TResult = unknown> = (
  *   socket.write(context.greeting);
  *   socket.on('data', (chunk) => socket.write(chunk));
  *   socket.on('end', () => socket.end());
+ *   socket.resume();
  * });
  */
 export function defineSession<TContext = unknown>(

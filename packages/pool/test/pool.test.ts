@@ -183,3 +183,36 @@ describe('types', () => {
     expectTypeOf(p.run).returns.toEqualTypeOf<Promise<number>>();
   });
 });
+
+describe('threads: 0', () => {
+  it('serves sessions on the calling thread, with the same summaries', async () => {
+    const p = pool({ threads: 0 });
+    const server = await served(p);
+    const client = await connect(server.port);
+    client.socket.write('inline');
+    expect(await client.next()).toBe('0:inline'); // threadId 0 is the main thread
+    client.socket.end();
+    expect(await server.summaries[0]).toMatchObject({ requests: 1, closedBy: 'peer', threadId: 0 });
+    expect(p.stats.threads).toBe(0);
+  });
+
+  it('closes only the throwing session and forces stubborn ones at the deadline', async () => {
+    const p = pool({ threads: 0 });
+    const server = await served(p, (i) => ({ mode: i === 0 ? 'throw' : 'stubborn' }));
+    const bad = await connect(server.port);
+    await bad.closed;
+    expect(await server.summaries[0]).toMatchObject({ closedBy: 'handler-error' });
+    const stubborn = await connect(server.port);
+    stubborn.socket.write('x');
+    await stubborn.next();
+    await p.close({ timeout: 50 });
+    await stubborn.closed;
+    expect(await server.summaries[1]).toMatchObject({ closedBy: 'forced' });
+  });
+
+  it('runs compute tasks inline', async () => {
+    const p = pool({ threads: 0 });
+    expect(await p.run(5)).toBe(25);
+    await expect(p.run(-5)).rejects.toBeInstanceOf(TaskFailedError);
+  });
+});

@@ -1,0 +1,75 @@
+import { assertBytes } from './assert.ts';
+import { normalizeCaesarKey } from './caesar.ts';
+
+/**
+ * What the framing layer needs from a cipher: transform bytes it owns, in place. Length
+ * preserving, so a frame's header can be written before its body is encrypted.
+ */
+export interface ByteCipher {
+  /** A label for logs and negotiation, e.g. `'caesar'` or `'none'`. */
+  readonly name: string;
+  /** Encrypts `data` in place. */
+  encrypt(data: Uint8Array): void;
+  /** Decrypts `data` in place. */
+  decrypt(data: Uint8Array): void;
+}
+
+/** The seed's byte-wise Caesar cipher with a fixed key. */
+export interface CaesarCipher extends ByteCipher {
+  readonly name: 'caesar';
+  /** The shift applied to every byte, `0..255`. */
+  readonly key: number;
+}
+
+/** The cipher that leaves bytes as they are. */
+export interface NullCipher extends ByteCipher {
+  readonly name: 'none';
+  /** Always 0: the shift that changes nothing. */
+  readonly key: 0;
+}
+
+/**
+ * A Caesar cipher bound to `key` (any integer, reduced to `0..255`), which encrypts and
+ * decrypts in place. Key 0 is accepted and changes nothing: refusing it is the handshake's
+ * job (see `isWeakSharedSecret`), not the cipher's.
+ *
+ * @example
+ * ```ts
+ * const cipher = createCaesarCipher(260);
+ * cipher.key; // 4
+ * const bytes = new TextEncoder().encode('HELLOWORLD');
+ * cipher.encrypt(bytes); // bytes now spell 'LIPPS[SVPH' (byte-wise: W + 4 is '[')
+ * cipher.decrypt(bytes); // and 'HELLOWORLD' again
+ * ```
+ */
+export function createCaesarCipher(key: number): CaesarCipher {
+  const encryptShift = normalizeCaesarKey(key);
+  const decryptShift = (256 - encryptShift) & 0xff;
+  const apply = (data: Uint8Array, amount: number): void => {
+    assertBytes(data, 'data');
+    for (let i = 0; i < data.length; i++) data[i] = ((data[i] as number) + amount) & 0xff;
+  };
+  return Object.freeze({
+    name: 'caesar',
+    key: encryptShift,
+    encrypt: (data: Uint8Array) => apply(data, encryptShift),
+    decrypt: (data: Uint8Array) => apply(data, decryptShift),
+  });
+}
+
+/**
+ * The cipher that does nothing, for sessions that negotiate no encryption (and for tests).
+ * It still checks its argument, so swapping it for a real cipher never uncovers a bug.
+ *
+ * @example
+ * ```ts
+ * const bytes = new TextEncoder().encode('TIME');
+ * NULL_CIPHER.encrypt(bytes); // bytes unchanged
+ * ```
+ */
+export const NULL_CIPHER: NullCipher = Object.freeze({
+  name: 'none',
+  key: 0,
+  encrypt: (data: Uint8Array) => assertBytes(data, 'data'),
+  decrypt: (data: Uint8Array) => assertBytes(data, 'data'),
+});
