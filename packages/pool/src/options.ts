@@ -25,7 +25,7 @@ export interface PoolOptions {
   idleTimeout?: number;
   /** Milliseconds `close()` lets open sessions finish before forcing them. Default 5 000. */
   closeTimeout?: number;
-  /** Cloned into every thread; the session and task modules read it as `workerData.data`. */
+  /** Cloned into every thread; session handlers read it as `control.data`. */
   data?: unknown;
 }
 

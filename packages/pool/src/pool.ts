@@ -132,7 +132,16 @@ export class ConnectionPool<TContext = unknown, TTask = unknown, TResult = unkno
     this.#connections += 1;
     const { closing, forcing } = this.#inline;
     const served = this.#inlineSession.then(
-      (handler) => serveSession(handler, socket, context, closing.signal, threadId, forcing.signal),
+      (handler) =>
+        serveSession(
+          handler,
+          socket,
+          context,
+          closing.signal,
+          threadId,
+          this.options.data,
+          forcing.signal,
+        ),
       (err: unknown) => {
         socket.destroy();
         return emptySummary('handler-error', err instanceof Error ? err.message : String(err));

@@ -12,6 +12,7 @@ export function serveSession(
   context: unknown,
   closing: AbortSignal,
   threadId: number,
+  data: unknown,
   /** Aborted when the close deadline passes: the socket is destroyed. */
   forcing?: AbortSignal,
 ): Promise<SessionSummary> {
@@ -27,6 +28,7 @@ export function serveSession(
   const control: SessionControl = {
     signal: closing,
     threadId,
+    data,
     countRequest(count = 1) {
       requests += count;
     },

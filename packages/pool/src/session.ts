@@ -39,6 +39,8 @@ export interface SessionControl {
   readonly signal: AbortSignal;
   /** The worker thread's id. */
   readonly threadId: number;
+  /** The pool's `options.data`, the same in every thread (set up per-thread state from it). */
+  readonly data: unknown;
   /** Counts requests for the summary. */
   countRequest(count?: number): void;
   /** Sets the summary's `closedBy` (the first reason given wins). */

@@ -29,7 +29,14 @@ export default async function poolTask(message: TaskMessage): Promise<unknown> {
       message.socket.destroy();
       throw err;
     }
-    return serveSession(handler, message.socket, message.context, closing.signal, threadId);
+    return serveSession(
+      handler,
+      message.socket,
+      message.context,
+      closing.signal,
+      threadId,
+      config.data,
+    );
   }
   taskHandler ??= loadDefaultExport<TaskHandler>(config.task, 'task');
   return (await taskHandler)(message.task);

@@ -1,0 +1,81 @@
+import yargs from 'yargs';
+
+export interface ClientOptions {
+  ip: string;
+  port: number;
+  wire: 'framed' | 'seed';
+}
+
+/** A mistake on the command line: reported as one line, exit code 2. */
+export class UsageError extends Error {
+  readonly code = 'RTT_ERR_USAGE';
+  override name = 'UsageError';
+}
+
+/**
+ * pnpm passes a literal `--` through to the program; yargs would treat everything after it as
+ * positional, so a leading `--` is dropped.
+ *
+ * @example
+ * programArgs(['node', 'main.ts', '--', '-p', '7777']); // ['-p', '7777']
+ */
+export function programArgs(argv: readonly string[]): string[] {
+  const args = argv.slice(2);
+  return args[0] === '--' ? args.slice(1) : args;
+}
+
+/**
+ * Parses the client's command line: `-ip` (one option, as in the seed), or the host as a
+ * positional argument; `-p`; `--wire`.
+ *
+ * @example
+ * await parseClientArgs(['-ip', '10.0.0.5', '-p', '8000']); // { ip: '10.0.0.5', port: 8000, wire: 'framed' }
+ */
+export async function parseClientArgs(
+  args: readonly string[],
+  version = '0.1.0',
+): Promise<ClientOptions> {
+  const parsed = await yargs([...args])
+    .scriptName('client')
+    .usage(
+      '$0 [host] [options]\n\nThe rtt client: asks the server for its time, date and temperature, with round-trip times.',
+    )
+    // The seed spells the address option `-ip`; without this, yargs reads it as `-i -p`.
+    .parserConfiguration({ 'short-option-groups': false })
+    .command('$0 [host]', false, (y) =>
+      y.positional('host', { type: 'string', describe: 'server address (same as -ip)' }),
+    )
+    .option('ip', {
+      type: 'string',
+      describe: 'server address (-ip works too)',
+      default: undefined,
+    })
+    .option('port', { alias: 'p', type: 'number', default: 7777, describe: 'server port' })
+    .option('wire', {
+      choices: ['framed', 'seed'] as const,
+      default: 'framed' as const,
+      describe: 'framed: our protocol; seed: the original Python server',
+    })
+    .version(version)
+    .help()
+    .alias('help', 'h')
+    .strict()
+    .fail((message, err) => {
+      throw err ?? new UsageError(message);
+    })
+    .parse();
+
+  const positional = parsed.host as string | undefined;
+  if (positional !== undefined && parsed.ip !== undefined && positional !== parsed.ip) {
+    throw new UsageError(`two server addresses given: ${positional} and ${parsed.ip}`);
+  }
+  const ip = String(parsed.ip ?? positional ?? '127.0.0.1');
+  if (ip.length === 0) throw new UsageError('the server address is empty');
+  const port = Number(parsed.port);
+  if (!Number.isInteger(port) || port < 1 || port > 65535) {
+    throw new UsageError(
+      `invalid port ${String(parsed.port)}: expected an integer from 1 to 65535`,
+    );
+  }
+  return { ip, port, wire: parsed.wire as 'framed' | 'seed' };
+}

@@ -1,0 +1,188 @@
+import type net from 'node:net';
+import {
+  caesarKeyFromSharedSecret,
+  createCaesarCipher,
+  createKeyPair,
+  deriveSharedKey,
+  isWeakSharedSecret,
+  SEED_GROUP,
+} from '@rtt/cipher';
+import {
+  CipherId,
+  Command,
+  errorCodeName,
+  GroupId,
+  HelloStatus,
+  helloStatusName,
+  MAX_HELLO_ROUNDS,
+  PROTOCOL_VERSION,
+  Status,
+  statusName,
+} from '@rtt/protocol';
+import { FramedSocket } from '@rtt/protocol/node';
+import { ClientError, type Connection, type Reply, serverGone } from './connection.ts';
+
+interface Pending {
+  started: number;
+  resolve: (reply: Reply) => void;
+  reject: (err: Error) => void;
+}
+
+const MAX_REQUEST_ID = 0xffff_ffff;
+const decoder = new TextDecoder();
+
+/**
+ * Our framed protocol from the client side: hello (again while the key is weak), then
+ * requests with ids, any number in flight.
+ */
+export class FramedConnection implements Connection {
+  readonly socket: net.Socket;
+  /** The Caesar key agreed (0..255), for `--verbose` output and tests. */
+  key = 0;
+  readonly #framed: FramedSocket<'client'>;
+  readonly #pending = new Map<number, Pending>();
+  #nextId = 1;
+  #privateKey = 0;
+  #rounds = 0;
+  #failure: Error | undefined;
+  #handshake: { resolve: () => void; reject: (err: Error) => void } | undefined;
+
+  private constructor(socket: net.Socket, cipher: number) {
+    this.socket = socket;
+    this.#framed = new FramedSocket(socket, {
+      role: 'client',
+      onMessage: (message) => {
+        if (message.type === 'server-hello')
+          this.#onHello(message.status, message.publicKey, cipher);
+        else if (message.type === 'response')
+          this.#onResponse(message.id, message.status, message.payload);
+        else {
+          const name = errorCodeName(message.code) ?? `error ${message.code}`;
+          this.#fail(
+            new ClientError(
+              `RTT_ERR_SERVER_${name}`,
+              `the server ended the session: ${message.message || name}`,
+            ),
+          );
+        }
+      },
+      onError: (error) =>
+        this.#fail(new ClientError(error.code, `bad data from the server: ${error.message}`)),
+    });
+    socket.on('error', (err) => this.#fail(serverGone(`connection lost: ${err.message}`)));
+    socket.on('close', () => this.#fail(serverGone()));
+  }
+
+  /**
+   * Runs the hello on a connected socket and resolves once a usable key is agreed.
+   *
+   * @example
+   * const connection = await FramedConnection.open(await openSocket('127.0.0.1', 7777));
+   * const reply = await connection.request('TIME');
+   */
+  static open(socket: net.Socket, cipher: number = CipherId.CAESAR): Promise<FramedConnection> {
+    const connection = new FramedConnection(socket, cipher);
+    return new Promise((resolve, reject) => {
+      connection.#handshake = { resolve: () => resolve(connection), reject };
+      connection.#sendHello(cipher);
+    });
+  }
+
+  #sendHello(cipher: number): void {
+    this.#rounds += 1;
+    const keys = createKeyPair(SEED_GROUP);
+    this.#privateKey = keys.privateKey;
+    this.#framed.sendClientHello({
+      version: PROTOCOL_VERSION,
+      cipher,
+      group: GroupId.SEED,
+      publicKey: keys.publicKey,
+    });
+  }
+
+  #onHello(status: number, publicKey: number, cipher: number): void {
+    if (status !== HelloStatus.OK) {
+      this.#fail(
+        new ClientError(
+          'RTT_ERR_HELLO_REFUSED',
+          `the server refused the hello: ${helloStatusName(status) ?? status}`,
+        ),
+      );
+      return;
+    }
+    if (cipher === CipherId.CAESAR) {
+      const shared = deriveSharedKey(this.#privateKey, publicKey, SEED_GROUP);
+      if (isWeakSharedSecret(shared)) {
+        // Key 0 would be no encryption at all: both sides start again with fresh keys.
+        if (this.#rounds >= MAX_HELLO_ROUNDS) {
+          this.#fail(
+            new ClientError('RTT_ERR_WEAK_KEY', 'no usable key after repeated key exchanges'),
+          );
+          return;
+        }
+        this.#framed.expectHello();
+        this.#sendHello(cipher);
+        return;
+      }
+      this.key = caesarKeyFromSharedSecret(shared);
+      this.#framed.setCipher(createCaesarCipher(this.key));
+    }
+    this.#handshake?.resolve();
+    this.#handshake = undefined;
+  }
+
+  #onResponse(id: number, status: number, payload: Uint8Array): void {
+    const pending = this.#pending.get(id);
+    if (pending === undefined) return;
+    this.#pending.delete(id);
+    const text = decoder.decode(payload);
+    const rttMs = performance.now() - pending.started;
+    pending.resolve({
+      ok: status === Status.OK,
+      text: status === Status.OK ? text : `${statusName(status) ?? status}: ${text}`,
+      rttMs,
+    });
+  }
+
+  #fail(error: Error): void {
+    if (this.#failure !== undefined) return;
+    this.#failure = error;
+    this.#handshake?.reject(error);
+    this.#handshake = undefined;
+    for (const pending of this.#pending.values()) pending.reject(error);
+    this.#pending.clear();
+    this.socket.destroy();
+  }
+
+  /**
+   * Sends one command and resolves with the answer and its round-trip time.
+   *
+   * @example
+   * const { text, rttMs } = await connection.request('DATE');
+   */
+  request(
+    command: 'TIME' | 'DATE' | 'TEMP' | 'PING',
+    payload?: Uint8Array | string,
+  ): Promise<Reply> {
+    if (this.#failure !== undefined) return Promise.reject(this.#failure);
+    const id = this.#nextId;
+    this.#nextId = id === MAX_REQUEST_ID ? 1 : id + 1;
+    return new Promise((resolve, reject) => {
+      this.#pending.set(id, { started: performance.now(), resolve, reject });
+      this.#framed.sendRequest(id, Command[command], payload);
+    });
+  }
+
+  /** Requests awaiting their answer. */
+  get inFlight(): number {
+    return this.#pending.size;
+  }
+
+  close(): Promise<void> {
+    this.#failure ??= new ClientError('RTT_ERR_CLOSED', 'the connection is closed');
+    return new Promise((resolve) => {
+      if (this.socket.destroyed) resolve();
+      else this.socket.end(() => resolve());
+    });
+  }
+}

@@ -1,0 +1,134 @@
+import { isIP } from 'node:net';
+import yargs from 'yargs';
+import { LOG_LEVELS, type LogLevel } from './logger.ts';
+import { TEMPERATURE_SOURCES, type TemperatureSourceName } from './temperature.ts';
+
+export interface ServerOptions {
+  ip: string;
+  port: number;
+  threads: number;
+  handshakeTimeout: number;
+  closeTimeout: number;
+  temperatureSource: TemperatureSourceName;
+  logLevel: LogLevel;
+  logFormat: 'text' | 'json';
+}
+
+/** A mistake on the command line: reported as one line, exit code 2. */
+export class UsageError extends Error {
+  readonly code = 'RTT_ERR_USAGE';
+  override name = 'UsageError';
+}
+
+/**
+ * pnpm passes a literal `--` through to the program (`pnpm --filter server start -- -p 7777`);
+ * yargs would treat everything after it as positional, so a leading `--` is dropped.
+ *
+ * @example
+ * programArgs(['node', 'main.ts', '--', '-p', '7777']); // ['-p', '7777']
+ */
+export function programArgs(argv: readonly string[]): string[] {
+  const args = argv.slice(2);
+  return args[0] === '--' ? args.slice(1) : args;
+}
+
+function integerIn(name: string, value: unknown, min: number, max: number): number {
+  const number = typeof value === 'number' ? value : Number(value);
+  if (!Number.isInteger(number) || number < min || number > max) {
+    throw new UsageError(
+      `invalid ${name} ${String(value)}: expected an integer from ${min} to ${max}`,
+    );
+  }
+  return number;
+}
+
+/**
+ * Parses the server's command line. `-ip` is one option (as in the seed), not `-i -p`.
+ *
+ * @example
+ * parseServerArgs(['-ip', '127.0.0.1', '-p', '8000', '-t', '4']);
+ * // { ip: '127.0.0.1', port: 8000, threads: 4, ... }
+ */
+export async function parseServerArgs(
+  args: readonly string[],
+  version = '0.1.0',
+): Promise<ServerOptions> {
+  const parsed = await yargs([...args])
+    .scriptName('server')
+    .usage(
+      '$0 [options]\n\nThe rtt server: TIME, DATE, TEMP and PING, Caesar-encrypted, one pool task per connection.',
+    )
+    // The seed spells the address option `-ip`; without this, yargs reads it as `-i -p`.
+    .parserConfiguration({ 'short-option-groups': false })
+    .option('ip', {
+      alias: ['host'],
+      type: 'string',
+      default: '0.0.0.0',
+      describe: 'address to bind (-ip works too)',
+    })
+    .option('port', { alias: 'p', type: 'number', default: 7777, describe: 'port to bind' })
+    .option('threads', {
+      alias: 't',
+      type: 'number',
+      default: 32,
+      describe: 'most pool threads (one per core start first); 0 serves on the main thread',
+    })
+    .option('handshake-timeout', {
+      type: 'number',
+      default: 10,
+      describe: 'seconds a client may take to send its key',
+    })
+    .option('close-timeout', {
+      type: 'number',
+      default: 5,
+      describe: 'seconds open sessions get to finish on Ctrl+C',
+    })
+    .option('temperature-source', {
+      choices: TEMPERATURE_SOURCES,
+      default: 'auto' as TemperatureSourceName,
+      describe: 'where TEMP readings come from',
+    })
+    .option('log-level', {
+      choices: Object.keys(LOG_LEVELS),
+      default: 'info',
+      describe: 'least severe level logged',
+    })
+    .option('log-format', {
+      choices: ['text', 'json'],
+      default: 'text',
+      describe: 'seed-style lines or JSON lines',
+    })
+    .version(version)
+    .help()
+    .alias('help', 'h')
+    .strict()
+    .exitProcess(false)
+    .fail((message, err) => {
+      throw err ?? new UsageError(message);
+    })
+    .parse();
+
+  if (parsed._.length > 0) throw new UsageError(`unexpected argument ${String(parsed._[0])}`);
+  const ip = String(parsed.ip);
+  if (isIP(ip) === 0)
+    throw new UsageError(`invalid address ${ip}: expected an IPv4 or IPv6 address`);
+  const seconds = (name: string, value: unknown) => {
+    const number = Number(value);
+    if (!Number.isFinite(number) || number <= 0) {
+      throw new UsageError(
+        `invalid ${name} ${String(value)}: expected a positive number of seconds`,
+      );
+    }
+    return number * 1000;
+  };
+  return {
+    ip,
+    port: integerIn('port', parsed.port, 0, 65535),
+    threads: integerIn('thread count', parsed.threads, 0, 1024),
+    handshakeTimeout: seconds('handshake timeout', parsed['handshake-timeout']),
+    closeTimeout: seconds('close timeout', parsed['close-timeout']),
+    temperatureSource: parsed['temperature-source'] as TemperatureSourceName,
+    logLevel: parsed['log-level'] as LogLevel,
+    logFormat: parsed['log-format'] as 'text' | 'json',
+  };
+}

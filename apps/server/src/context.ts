@@ -1,0 +1,28 @@
+import type { LogLevel } from './logger.ts';
+import type { TemperatureSourceName } from './temperature.ts';
+
+/** What the main thread tells the session about each connection. */
+export interface ConnectionContext {
+  /** The client's address as the seed prints it (IPv4-mapped IPv6 shown as IPv4). */
+  address: string;
+  port: number;
+}
+
+/** Settings every session thread gets once, as the pool's `data`. */
+export interface SessionConfig {
+  handshakeTimeout: number;
+  temperatureSource: TemperatureSourceName;
+  log: { level: LogLevel; format: 'text' | 'json'; colors: boolean };
+}
+
+/**
+ * The client's address for logs: `::ffff:127.0.0.1` (an IPv4 client on a dual-stack socket)
+ * is shown as `127.0.0.1`, as the seed shows it.
+ *
+ * @example
+ * displayAddress('::ffff:10.0.2.5'); // '10.0.2.5'
+ */
+export function displayAddress(address: string | undefined): string {
+  if (address === undefined) return 'unknown';
+  return address.startsWith('::ffff:') && address.includes('.') ? address.slice(7) : address;
+}

@@ -1,0 +1,137 @@
+#!/usr/bin/env node
+/**
+ * The rtt server: accepts connections on the main thread and hands each one, paused, to the
+ * pool, whose threads run the session until the client closes.
+ */
+import { readFileSync } from 'node:fs';
+import net from 'node:net';
+import { createPool, type PoolOptions } from '@rtt/pool';
+import { parseServerArgs, programArgs } from './cli.ts';
+import { type ConnectionContext, displayAddress, type SessionConfig } from './context.ts';
+import { createLog } from './logger.ts';
+import { NoSensorError, openTemperatureSource } from './temperature.ts';
+
+const { version } = JSON.parse(
+  readFileSync(new URL('../package.json', import.meta.url), 'utf8'),
+) as {
+  version: string;
+};
+
+const LISTEN_ERRORS: Record<string, string> = {
+  EADDRINUSE: 'is already in use',
+  EACCES: 'needs privileges this user does not have',
+  EADDRNOTAVAIL: 'is not an address of this machine',
+};
+
+async function main(): Promise<number> {
+  let options: Awaited<ReturnType<typeof parseServerArgs>>;
+  try {
+    options = await parseServerArgs(programArgs(process.argv), version);
+  } catch (err) {
+    process.stderr.write(`server: ${err instanceof Error ? err.message : String(err)}\n`);
+    process.stderr.write('Run with --help for the options.\n');
+    return 2;
+  }
+  const colors = Boolean(process.stdout.isTTY) && options.logFormat === 'text';
+  const logOptions = { level: options.logLevel, format: options.logFormat, colors } as const;
+  const log = createLog(logOptions);
+
+  let temperatureDescription: string;
+  try {
+    temperatureDescription = openTemperatureSource(options.temperatureSource).description;
+  } catch (err) {
+    if (!(err instanceof NoSensorError)) throw err;
+    log.error(`${err.message} (--temperature-source sensor); try --temperature-source auto`);
+    return 1;
+  }
+
+  const config: SessionConfig = {
+    handshakeTimeout: options.handshakeTimeout,
+    temperatureSource: options.temperatureSource,
+    log: logOptions,
+  };
+  const poolOptions: PoolOptions = {
+    session: new URL('./pool-session.ts', import.meta.url),
+    threads: options.threads,
+    closeTimeout: options.closeTimeout,
+    data: config,
+  };
+  const pool = createPool<ConnectionContext>(poolOptions);
+
+  const server = net.createServer({ pauseOnConnect: true }, (socket) => {
+    const context: ConnectionContext = {
+      address: displayAddress(socket.remoteAddress),
+      port: socket.remotePort ?? 0,
+    };
+    log.info(
+      `Connection open from client with ip address ${context.address} on port ${context.port}`,
+    );
+    pool.adopt(socket, context).then(
+      (summary) => {
+        log.warning(
+          `Connection closed with the client with ${context.address} on port ${context.port}`,
+        );
+        log.debug(
+          `Session ${context.address}:${context.port}: ${summary.requests} requests, ${summary.bytesIn} B in, ${summary.bytesOut} B out, ${summary.durationMs.toFixed(1)} ms, ${summary.closedBy}${summary.error ? ` (${summary.error})` : ''}`,
+        );
+      },
+      () => {
+        // Only a closing pool refuses a socket; it has destroyed it already.
+      },
+    );
+  });
+
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen({ host: options.ip, port: options.port }, () => {
+        server.off('error', reject);
+        resolve();
+      });
+    });
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code ?? '';
+    log.error(
+      `Cannot listen on ${options.ip} port ${options.port}: it ${LISTEN_ERRORS[code] ?? (err as Error).message}`,
+    );
+    await pool.close({ timeout: 0 });
+    return 1;
+  }
+  server.on('error', (err) => log.error(`Server error: ${err.message}`));
+
+  const { port } = server.address() as net.AddressInfo;
+  const threads =
+    options.threads === 0
+      ? 'sessions on the main thread (-t 0, no pool)'
+      : `pool of up to ${options.threads} threads, ${pool.options.activeThreads} started (one per core)`;
+  log.info(`Serving with a ${threads}`);
+  log.info(
+    `TEMP readings: ${temperatureDescription}${temperatureDescription === 'simulated' ? ' (no sensor on this host)' : ''}`,
+  );
+  log.warning(
+    'Cipher: Caesar keyed by Diffie-Hellman (p = 257, g = 11), as the seed asks. It has 64 possible keys: for teaching, not for secrets.',
+  );
+  log.success(`Listening on ${options.ip} port ${port}...`);
+  log.warning('To close the server press CTRL+C');
+
+  return new Promise<number>((resolve) => {
+    let stopping = false;
+    const stop = () => {
+      if (stopping) {
+        log.warning('Forced to close');
+        resolve(1);
+        return;
+      }
+      stopping = true;
+      log.warning('Server closing...');
+      server.close();
+      void pool.close().then(() => resolve(0));
+    };
+    process.on('SIGINT', stop);
+    process.on('SIGTERM', stop);
+  });
+}
+
+const code = await main();
+// Give the last log lines to stdout before leaving.
+process.stdout.write('', () => process.exit(code));
