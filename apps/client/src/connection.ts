@@ -14,6 +14,8 @@ export interface Connection {
   readonly socket: net.Socket;
   /** Sends `TIME`, `DATE` or `TEMP` and waits for the answer. */
   request(command: 'TIME' | 'DATE' | 'TEMP'): Promise<Reply>;
+  /** Settles when the server ends the connection: with the reason, never rejecting. */
+  readonly lost: Promise<Error>;
   close(): Promise<void>;
 }
 

@@ -45,6 +45,11 @@ export class FramedConnection implements Connection {
   #privateKey = 0;
   #rounds = 0;
   #failure: Error | undefined;
+  #closing = false;
+  #lost: (error: Error) => void = () => {};
+  readonly lost = new Promise<Error>((resolve) => {
+    this.#lost = resolve;
+  });
   #handshake: { resolve: () => void; reject: (err: Error) => void } | undefined;
 
   private constructor(socket: net.Socket, cipher: number) {
@@ -147,6 +152,7 @@ export class FramedConnection implements Connection {
   #fail(error: Error): void {
     if (this.#failure !== undefined) return;
     this.#failure = error;
+    if (!this.#closing) this.#lost(error);
     this.#handshake?.reject(error);
     this.#handshake = undefined;
     for (const pending of this.#pending.values()) pending.reject(error);
@@ -179,6 +185,7 @@ export class FramedConnection implements Connection {
   }
 
   close(): Promise<void> {
+    this.#closing = true;
     this.#failure ??= new ClientError('RTT_ERR_CLOSED', 'the connection is closed');
     return new Promise((resolve) => {
       if (this.socket.destroyed) resolve();

@@ -45,7 +45,10 @@ async function main(): Promise<number> {
   // Ctrl+C ends the session as cleanly as option 4 does.
   const interrupted = new Promise<void>((resolve) => process.once('SIGINT', () => resolve()));
   try {
-    await Promise.race([runMenu(connection, input, print), interrupted]);
+    const lost = connection.lost.then((err) => {
+      throw err;
+    });
+    await Promise.race([runMenu(connection, input, print), interrupted, lost]);
   } catch (err) {
     const message = err instanceof ClientError ? err.message : String(err);
     process.stderr.write(`🛑 ${message}\n`);

@@ -26,6 +26,11 @@ export class SeedConnection implements Connection {
   readonly key: number;
   #waiting: ((chunk: Buffer | Error) => void) | undefined;
   #failure: Error | undefined;
+  #closing = false;
+  #lost: (error: Error) => void = () => {};
+  readonly lost = new Promise<Error>((resolve) => {
+    this.#lost = resolve;
+  });
 
   private constructor(socket: net.Socket, key: number) {
     this.socket = socket;
@@ -36,7 +41,10 @@ export class SeedConnection implements Connection {
   }
 
   #deliver(value: Buffer | Error): void {
-    if (value instanceof Error) this.#failure ??= value;
+    if (value instanceof Error && this.#failure === undefined) {
+      this.#failure = value;
+      if (!this.#closing) this.#lost(value);
+    }
     const waiting = this.#waiting;
     this.#waiting = undefined;
     waiting?.(value);
@@ -102,6 +110,7 @@ export class SeedConnection implements Connection {
   }
 
   close(): Promise<void> {
+    this.#closing = true;
     this.#failure ??= new ClientError('RTT_ERR_CLOSED', 'the connection is closed');
     return new Promise((resolve) => {
       if (this.socket.destroyed) resolve();
