@@ -78,7 +78,7 @@ describe('the seed session, end to end', () => {
     const { proc: server, port } = await startServer();
     await server.waitFor(/To close the server press CTRL\+C/);
     const lines = server.lines;
-    const listening = lines.findIndex((l) => l === `✅ Listening on 127.0.0.1 port ${port}...`);
+    const listening = lines.indexOf(`✅ Listening on 127.0.0.1 port ${port}...`);
     expect(listening).toBeGreaterThan(-1);
     expect(lines[listening + 1]).toBe('⚠️  To close the server press CTRL+C');
     expect(lines.some((l) => /Caesar.*for teaching, not for secrets/.test(l))).toBe(true);
@@ -94,7 +94,7 @@ describe('the seed session, end to end', () => {
       expect(code).toBe(0);
       expect(proc.lines.filter((l) => l.startsWith('💡 Response:'))).toHaveLength(3);
     }
-    await server.waitFor(/(Connection closed[^\n]*\n[^]*){6}/);
+    await server.waitFor(/(Connection closed[^\n]*\n[\s\S]*){6}/);
   });
 
   it('works through pnpm exactly as the README says: the `--` does not swallow -p', async () => {
