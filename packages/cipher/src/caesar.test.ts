@@ -5,6 +5,7 @@ import {
   caesarDecryptInPlace,
   caesarEncrypt,
   caesarEncryptInPlace,
+  caesarShiftLetters,
   normalizeCaesarKey,
 } from './caesar.ts';
 
@@ -163,5 +164,29 @@ describe('argument checks', () => {
     ]) {
       expect(() => fn(data as never, 1)).toThrow(TypeError);
     }
+  });
+});
+
+describe('caesarShiftLetters', () => {
+  it("gives the seed's illustration exactly: HELLOWORLD with key 4 is LIPPSASVPH", () => {
+    expect(caesarShiftLetters('HELLOWORLD', 4)).toBe('LIPPSASVPH');
+    expect(caesarShiftLetters('LIPPSASVPH', -4)).toBe('HELLOWORLD');
+  });
+
+  it('keeps case and leaves everything but letters alone', () => {
+    expect(caesarShiftLetters('Hello, World! 42', 30)).toBe('Lipps, Asvph! 42');
+  });
+
+  it('round-trips any text with any integer key', () => {
+    fc.assert(
+      fc.property(fc.string(), fc.integer(), (text, key) => {
+        expect(caesarShiftLetters(caesarShiftLetters(text, key), -key)).toBe(text);
+      }),
+    );
+  });
+
+  it('rejects a key that is not an integer', () => {
+    expect(() => caesarShiftLetters('A', 1.5)).toThrow(RangeError);
+    expect(() => caesarShiftLetters(1 as unknown as string, 1)).toThrow(TypeError);
   });
 });

@@ -90,3 +90,35 @@ export function caesarDecryptInPlace(data: Uint8Array, key: number): Uint8Array 
   shift(data, data, 256 - normalizeCaesarKey(key));
   return data;
 }
+
+const UPPER_A = 65;
+const LOWER_A = 97;
+
+/**
+ * The classic Caesar cipher of the seed's illustration: letters shift within A..Z (and a..z),
+ * everything else stays. `HELLOWORLD` with key 4 is `LIPPSASVPH`, exactly as the seed shows.
+ * The wire uses the byte-wise {@link caesarEncrypt}; this one is for showing the idea.
+ *
+ * @example
+ * ```ts
+ * caesarShiftLetters('HELLOWORLD', 4); // 'LIPPSASVPH'
+ * caesarShiftLetters('LIPPSASVPH', -4); // 'HELLOWORLD'
+ * ```
+ */
+export function caesarShiftLetters(text: string, key: number): string {
+  if (typeof text !== 'string') throw new TypeError(`text must be a string, got ${typeof text}`);
+  assertInteger(key, 'key');
+  const amount = ((key % 26) + 26) % 26;
+  let out = '';
+  for (const char of text) {
+    const code = char.charCodeAt(0);
+    const base =
+      code >= UPPER_A && code < UPPER_A + 26
+        ? UPPER_A
+        : code >= LOWER_A && code < LOWER_A + 26
+          ? LOWER_A
+          : -1;
+    out += base < 0 ? char : String.fromCharCode(base + ((code - base + amount) % 26));
+  }
+  return out;
+}

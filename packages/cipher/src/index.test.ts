@@ -19,6 +19,7 @@ describe('the package entry point', () => {
       'caesarEncrypt',
       'caesarEncryptInPlace',
       'caesarKeyFromSharedSecret',
+      'caesarShiftLetters',
       'createCaesarCipher',
       'createKeyPair',
       'createSeedKeyPair',

@@ -16,6 +16,7 @@ export {
   caesarDecryptInPlace,
   caesarEncrypt,
   caesarEncryptInPlace,
+  caesarShiftLetters,
   normalizeCaesarKey,
 } from './caesar.ts';
 export {
