@@ -71,7 +71,7 @@ export async function parseServerArgs(
       alias: 't',
       type: 'number',
       default: 32,
-      describe: 'most pool threads (one per core start first); 0 serves on the main thread',
+      describe: 'most pool threads (one per core but one start first); 0 serves on the main thread',
     })
     .option('handshake-timeout', {
       type: 'number',

@@ -103,7 +103,7 @@ async function main(): Promise<number> {
   const threads =
     options.threads === 0
       ? 'sessions on the main thread (-t 0, no pool)'
-      : `pool of up to ${options.threads} threads, ${pool.options.activeThreads} started (one per core)`;
+      : `pool of up to ${options.threads} threads, ${pool.options.activeThreads} started (one per core but one; more as connections need them)`;
   log.info(`Serving with a ${threads}`);
   log.info(
     `TEMP readings: ${temperatureDescription}${temperatureDescription === 'simulated' ? ' (no sensor on this host)' : ''}`,

@@ -3,10 +3,10 @@ import { describe, expect, it } from 'vitest';
 import { resolvePoolOptions } from './options.ts';
 
 describe('resolvePoolOptions', () => {
-  it("defaults to the seed's 32 threads, one active per core", () => {
+  it("defaults to the seed's 32 threads, one active per core but one", () => {
     const options = resolvePoolOptions();
     expect(options.threads).toBe(32);
-    expect(options.activeThreads).toBe(Math.min(32, availableParallelism()));
+    expect(options.activeThreads).toBe(Math.max(1, availableParallelism() - 1));
     expect(options.connectionsPerThread).toBe(2048);
   });
 

@@ -15,8 +15,10 @@ export interface PoolOptions {
    */
   threads?: number;
   /**
-   * Threads filled with connections before any more start: one per core by default, because
-   * on a small machine more busy threads than cores only adds switching.
+   * Threads filled with connections before any more start. Default: one per core but one,
+   * at least 1. The core left over runs the accepting main thread and the kernel's network
+   * work; more busy threads than that only take turns (on 2 cores, measured: 1 thread served
+   * 50 busy connections about 30% faster than 2).
    */
   activeThreads?: number;
   /** Connections a thread holds before the pool starts another (up to `threads`). Default 2048. */
@@ -71,6 +73,11 @@ function moduleLocation(name: string, value: unknown): string | undefined {
   throw new TypeError(`options.${name} must be a path or a URL`);
 }
 
+/** One thread per core but one, at least one. */
+export function defaultActiveThreads(): number {
+  return Math.max(1, availableParallelism() - 1);
+}
+
 /**
  * Validates options with precise messages and fills in defaults.
  *
@@ -84,7 +91,7 @@ export function resolvePoolOptions(options: PoolOptions = {}): ResolvedPoolOptio
   const threads = integerAtLeast('threads', options.threads, 32, 0);
   const activeThreads = Math.min(
     threads,
-    integerAtLeast('activeThreads', options.activeThreads, Math.max(1, availableParallelism()), 1),
+    integerAtLeast('activeThreads', options.activeThreads, defaultActiveThreads(), 1),
   );
   return {
     session: moduleLocation('session', options.session),

@@ -6,7 +6,7 @@ export interface PlacementWorker {
 }
 
 export interface PlacementOptions {
-  /** Threads to fill before any more start (one per core by default). */
+  /** Threads to fill before any more start (one per core but one, by default). */
   activeThreads: number;
   /** Connections a thread holds before the pool grows. */
   connectionsPerThread: number;
