@@ -1,0 +1,98 @@
+#!/usr/bin/env bash
+# Packs the three libraries as they would be published and uses them from an outside
+# project: ESM import and CommonJS require on the machine's own Node (>= 20) and on the
+# workspace's Node 26, and TypeScript type checks under NodeNext resolution. Also runs
+# publint and "are the types wrong" on each package.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$root"
+node26="$root/node_modules/.bin/node"
+system_node=$(PATH=$(echo "$PATH" | tr ':' '\n' | grep -v node_modules | paste -sd:) command -v node)
+
+for pkg in cipher protocol pool; do
+  echo "== publint and attw: @rtt/$pkg"
+  pnpm exec publint --strict "packages/$pkg"
+  pnpm exec attw --pack "packages/$pkg" --profile node16
+done
+
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+for pkg in cipher protocol pool; do
+  pnpm --filter "@rtt/$pkg" pack --pack-destination "$work" >/dev/null
+done
+
+cd "$work"
+cat > package.json <<'JSON'
+{ "name": "outside-project", "version": "1.0.0", "private": true }
+JSON
+npm install --no-audit --no-fund --silent ./rtt-cipher-*.tgz ./rtt-protocol-*.tgz ./rtt-pool-*.tgz typescript@5.9.3 @types/node@24
+
+cat > esm.mjs <<'JS'
+import { caesarEncrypt, caesarDecrypt, createKeyPair, deriveSharedKey } from '@rtt/cipher';
+import { Command, encodeRequest, FrameDecoder, concatFrame } from '@rtt/protocol';
+import { FramedSocket } from '@rtt/protocol/node';
+import { createPool, supportsSocketTransfer } from '@rtt/pool';
+const plain = new TextEncoder().encode('HELLO');
+if (new TextDecoder().decode(caesarDecrypt(caesarEncrypt(plain, 300), 300)) !== 'HELLO') throw new Error('caesar');
+const a = createKeyPair(), b = createKeyPair();
+if (deriveSharedKey(a.privateKey, b.publicKey) !== deriveSharedKey(b.privateKey, a.publicKey)) throw new Error('dh');
+const seen = [];
+const decoder = new FrameDecoder({ role: 'server', onMessage: (m) => seen.push(m.type) });
+decoder.expectHello?.call; // API present
+if (typeof FramedSocket !== 'function' || typeof encodeRequest !== 'function') throw new Error('protocol');
+const pool = createPool({ threads: 0 });
+await pool.close();
+if (supportsSocketTransfer()) {
+  const threaded = createPool({ threads: 1 });
+  await threaded.close();
+} else {
+  try { createPool({ threads: 1 }); throw new Error('expected an error'); }
+  catch (err) { if (err.code !== 'RTT_ERR_SOCKET_TRANSFER_UNSUPPORTED') throw err; }
+}
+console.log(`esm ok on Node ${process.versions.node}`, Command.TIME, concatFrame(encodeRequest(1, Command.TIME)).length);
+JS
+
+cat > cjs.cjs <<'JS'
+const { caesarEncrypt } = require('@rtt/cipher');
+const { Command, encodeRequest } = require('@rtt/protocol');
+const { FramedSocket } = require('@rtt/protocol/node');
+const { createPool, PoolError } = require('@rtt/pool');
+const out = caesarEncrypt(new Uint8Array([1, 2, 3]), 4);
+if (out.join() !== '5,6,7') throw new Error('caesar');
+if (typeof FramedSocket !== 'function' || typeof encodeRequest !== 'function') throw new Error('protocol');
+if (typeof createPool !== 'function' || typeof PoolError !== 'function') throw new Error('pool');
+console.log(`cjs ok on Node ${process.versions.node}`, Command.DATE);
+JS
+
+cat > types.mts <<'TS'
+import { caesarEncrypt, type DhGroup, SEED_GROUP } from '@rtt/cipher';
+import { Command, type DecodedMessage, FrameDecoder } from '@rtt/protocol';
+import { FramedSocket } from '@rtt/protocol/node';
+import { createPool, type SessionSummary } from '@rtt/pool';
+const bytes: Uint8Array = caesarEncrypt(new Uint8Array(4), 4);
+const group: DhGroup = SEED_GROUP;
+const code: 1 = Command.TIME;
+const pool = createPool<{ peer: string }>({ threads: 0 });
+const summary: Promise<SessionSummary> | undefined = undefined;
+export { bytes, group, code, pool, summary, FrameDecoder, FramedSocket };
+export type { DecodedMessage };
+TS
+cat > types.cts <<'TS'
+import cipher = require('@rtt/cipher');
+import protocol = require('@rtt/protocol');
+import pool = require('@rtt/pool');
+export const bytes: Uint8Array = cipher.caesarEncrypt(new Uint8Array(4), 4);
+export const time: number = protocol.Command.TIME;
+export const create = pool.createPool;
+TS
+cat > tsconfig.json <<'JSON'
+{ "compilerOptions": { "module": "NodeNext", "moduleResolution": "NodeNext", "strict": true, "noEmit": true, "types": ["node"], "skipLibCheck": false, "lib": ["ES2023", "DOM"] }, "files": ["types.mts", "types.cts"] }
+JSON
+
+echo "== outside project"
+"$system_node" esm.mjs
+"$system_node" cjs.cjs
+"$node26" esm.mjs
+"$node26" cjs.cjs
+"$node26" node_modules/typescript/bin/tsc -p tsconfig.json
+echo "types ok"
