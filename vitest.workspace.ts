@@ -15,9 +15,42 @@ export const alias = [
 ];
 
 export default [
-  { test: { name: 'cipher', root: src('./packages/cipher'), include: ['src/**/*.test.ts', 'test/**/*.test.ts'] }, resolve: { alias } },
-  { test: { name: 'protocol', root: src('./packages/protocol'), include: ['src/**/*.test.ts', 'test/**/*.test.ts'] }, resolve: { alias } },
-  { test: { name: 'pool', root: src('./packages/pool'), include: ['src/**/*.test.ts', 'test/**/*.test.ts'] }, resolve: { alias } },
-  { test: { name: 'apps', root: src('./apps'), include: ['*/src/**/*.test.ts'] }, resolve: { alias } },
-  { test: { name: 'e2e', root: src('./e2e'), include: ['**/*.test.ts'], testTimeout: 30_000, hookTimeout: 30_000 }, resolve: { alias } },
+  {
+    test: {
+      name: 'cipher',
+      root: src('./packages/cipher'),
+      include: ['src/**/*.test.ts', 'test/**/*.test.ts'],
+    },
+    resolve: { alias },
+  },
+  {
+    test: {
+      name: 'protocol',
+      root: src('./packages/protocol'),
+      include: ['src/**/*.test.ts', 'test/**/*.test.ts'],
+    },
+    resolve: { alias },
+  },
+  {
+    test: {
+      name: 'pool',
+      root: src('./packages/pool'),
+      include: ['src/**/*.test.ts', 'test/**/*.test.ts'],
+    },
+    resolve: { alias },
+  },
+  {
+    test: { name: 'apps', root: src('./apps'), include: ['*/src/**/*.test.ts'] },
+    resolve: { alias },
+  },
+  {
+    test: {
+      name: 'e2e',
+      root: src('./e2e'),
+      include: ['**/*.test.ts'],
+      testTimeout: 30_000,
+      hookTimeout: 30_000,
+    },
+    resolve: { alias },
+  },
 ];

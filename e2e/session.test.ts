@@ -1,7 +1,15 @@
 import net from 'node:net';
 import { hostname } from 'node:os';
 import { afterEach, describe, expect, it } from 'vitest';
-import { killAll, Proc, REPO_ROOT, runClient, startServer } from './harness.ts';
+import {
+  CLIENT_MAIN,
+  killAll,
+  Proc,
+  REPO_ROOT,
+  runClient,
+  SERVER_MAIN,
+  startServer,
+} from './harness.ts';
 
 afterEach(killAll);
 
@@ -188,5 +196,39 @@ describe('command-line mistakes', () => {
     expect(proc.stderr.trim()).toBe(
       `🛑 cannot connect to 127.0.0.1 port ${port}: connection refused (is the server running?)`,
     );
+  });
+});
+
+describe('help and version', () => {
+  it.each([
+    ['server', SERVER_MAIN],
+    ['client', CLIENT_MAIN],
+  ])(
+    '%s --help and --version print and exit 0 without doing anything else',
+    async (_name, main) => {
+      const help = new Proc(process.execPath, ['--conditions=rtt-source', main, '--help']);
+      expect((await help.exited).code).toBe(0);
+      expect(help.stdout).toMatch(/--port/);
+      expect(help.stdout).not.toMatch(/Listening|User /);
+      const version = new Proc(process.execPath, ['--conditions=rtt-source', main, '--version']);
+      expect((await version.exited).code).toBe(0);
+      expect(version.stdout.trim()).toMatch(/^\d+\.\d+\.\d+$/);
+    },
+  );
+});
+
+describe('the client and Ctrl+C', () => {
+  it('ends the session like option 4', async () => {
+    const { port } = await startServer();
+    const client = new Proc(process.execPath, [
+      '--conditions=rtt-source',
+      CLIENT_MAIN,
+      '-p',
+      String(port),
+    ]);
+    await client.waitFor(/4\. Exit/);
+    client.child.kill('SIGINT');
+    expect((await client.exited).code).toBe(0);
+    expect(client.lines.at(-1)).toBe('⚠️  Connection closed');
   });
 });

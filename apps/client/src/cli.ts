@@ -26,7 +26,8 @@ export function programArgs(argv: readonly string[]): string[] {
 
 /**
  * Parses the client's command line: `-ip` (one option, as in the seed), or the host as a
- * positional argument; `-p`; `--wire`.
+ * positional argument; `-p`; `--wire`. Resolves with `undefined` when `--help` or
+ * `--version` was answered.
  *
  * @example
  * await parseClientArgs(['-ip', '10.0.0.5', '-p', '8000']); // { ip: '10.0.0.5', port: 8000, wire: 'framed' }
@@ -34,7 +35,7 @@ export function programArgs(argv: readonly string[]): string[] {
 export async function parseClientArgs(
   args: readonly string[],
   version = '0.1.0',
-): Promise<ClientOptions> {
+): Promise<ClientOptions | undefined> {
   const parsed = await yargs([...args])
     .scriptName('client')
     .usage(
@@ -60,10 +61,13 @@ export async function parseClientArgs(
     .help()
     .alias('help', 'h')
     .strict()
+    // main() decides how to exit after --help and --version.
+    .exitProcess(false)
     .fail((message, err) => {
       throw err ?? new UsageError(message);
     })
     .parse();
+  if (parsed.help === true || parsed.version === true) return undefined;
 
   const positional = parsed.host as string | undefined;
   if (positional !== undefined && parsed.ip !== undefined && positional !== parsed.ip) {

@@ -22,6 +22,7 @@ async function main(): Promise<number> {
   let options: Awaited<ReturnType<typeof parseClientArgs>>;
   try {
     options = await parseClientArgs(programArgs(process.argv), version);
+    if (options === undefined) return 0;
   } catch (err) {
     process.stderr.write(`client: ${err instanceof Error ? err.message : String(err)}\n`);
     process.stderr.write('Run with --help for the options.\n');

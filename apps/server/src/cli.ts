@@ -44,6 +44,7 @@ function integerIn(name: string, value: unknown, min: number, max: number): numb
 
 /**
  * Parses the server's command line. `-ip` is one option (as in the seed), not `-i -p`.
+ * Resolves with `undefined` when `--help` or `--version` was answered.
  *
  * @example
  * parseServerArgs(['-ip', '127.0.0.1', '-p', '8000', '-t', '4']);
@@ -52,7 +53,7 @@ function integerIn(name: string, value: unknown, min: number, max: number): numb
 export async function parseServerArgs(
   args: readonly string[],
   version = '0.1.0',
-): Promise<ServerOptions> {
+): Promise<ServerOptions | undefined> {
   const parsed = await yargs([...args])
     .scriptName('server')
     .usage(
@@ -102,11 +103,13 @@ export async function parseServerArgs(
     .help()
     .alias('help', 'h')
     .strict()
+    // main() decides how to exit after --help and --version.
     .exitProcess(false)
     .fail((message, err) => {
       throw err ?? new UsageError(message);
     })
     .parse();
+  if (parsed.help === true || parsed.version === true) return undefined;
 
   if (parsed._.length > 0) throw new UsageError(`unexpected argument ${String(parsed._[0])}`);
   const ip = String(parsed.ip);

@@ -27,6 +27,7 @@ async function main(): Promise<number> {
   let options: Awaited<ReturnType<typeof parseServerArgs>>;
   try {
     options = await parseServerArgs(programArgs(process.argv), version);
+    if (options === undefined) return 0;
   } catch (err) {
     process.stderr.write(`server: ${err instanceof Error ? err.message : String(err)}\n`);
     process.stderr.write('Run with --help for the options.\n');
