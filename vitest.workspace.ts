@@ -12,6 +12,7 @@ export const alias = [
   { find: /^@rtt\/protocol$/, replacement: src('./packages/protocol/src/index.ts') },
   { find: /^@rtt\/protocol\/node$/, replacement: src('./packages/protocol/src/node/index.ts') },
   { find: /^@rtt\/pool$/, replacement: src('./packages/pool/src/index.ts') },
+  { find: /^@rtt\/cli-support$/, replacement: src('./packages/cli-support/src/index.ts') },
 ];
 
 export default [
@@ -36,6 +37,14 @@ export default [
       name: 'pool',
       root: src('./packages/pool'),
       include: ['src/**/*.test.ts', 'test/**/*.test.ts'],
+    },
+    resolve: { alias },
+  },
+  {
+    test: {
+      name: 'cli-support',
+      root: src('./packages/cli-support'),
+      include: ['src/**/*.test.ts'],
     },
     resolve: { alias },
   },

@@ -1,27 +1,10 @@
+import { integerIn, UsageError } from '@rtt/cli-support';
 import yargs from 'yargs';
 
 export interface ClientOptions {
   ip: string;
   port: number;
   wire: 'framed' | 'seed';
-}
-
-/** A mistake on the command line: reported as one line, exit code 2. */
-export class UsageError extends Error {
-  readonly code = 'RTT_ERR_USAGE';
-  override name = 'UsageError';
-}
-
-/**
- * pnpm passes a literal `--` through to the program; yargs would treat everything after it as
- * positional, so a leading `--` is dropped.
- *
- * @example
- * programArgs(['node', 'main.ts', '--', '-p', '7777']); // ['-p', '7777']
- */
-export function programArgs(argv: readonly string[]): string[] {
-  const args = argv.slice(2);
-  return args[0] === '--' ? args.slice(1) : args;
 }
 
 /**
@@ -75,11 +58,6 @@ export async function parseClientArgs(
   }
   const ip = String(parsed.ip ?? positional ?? '127.0.0.1');
   if (ip.length === 0) throw new UsageError('the server address is empty');
-  const port = Number(parsed.port);
-  if (!Number.isInteger(port) || port < 1 || port > 65535) {
-    throw new UsageError(
-      `invalid port ${String(parsed.port)}: expected an integer from 1 to 65535`,
-    );
-  }
+  const port = integerIn('port', parsed.port, 1, 65535);
   return { ip, port, wire: parsed.wire as 'framed' | 'seed' };
 }

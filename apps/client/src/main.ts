@@ -4,7 +4,8 @@
  */
 import { readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
-import { parseClientArgs, programArgs } from './cli.ts';
+import { programArgs } from '@rtt/cli-support';
+import { parseClientArgs } from './cli.ts';
 import { ClientError, type Connection, openSocket } from './connection.ts';
 import { FramedConnection } from './framed-connection.ts';
 import { banner, CONNECTION_CLOSED, runMenu } from './menu.ts';

@@ -1,4 +1,5 @@
 import { isIP } from 'node:net';
+import { integerIn, UsageError } from '@rtt/cli-support';
 import yargs from 'yargs';
 import { LOG_LEVELS, type LogLevel } from './logger.ts';
 import { TEMPERATURE_SOURCES, type TemperatureSourceName } from './temperature.ts';
@@ -12,34 +13,6 @@ export interface ServerOptions {
   temperatureSource: TemperatureSourceName;
   logLevel: LogLevel;
   logFormat: 'text' | 'json';
-}
-
-/** A mistake on the command line: reported as one line, exit code 2. */
-export class UsageError extends Error {
-  readonly code = 'RTT_ERR_USAGE';
-  override name = 'UsageError';
-}
-
-/**
- * pnpm passes a literal `--` through to the program (`pnpm --filter server start -- -p 7777`);
- * yargs would treat everything after it as positional, so a leading `--` is dropped.
- *
- * @example
- * programArgs(['node', 'main.ts', '--', '-p', '7777']); // ['-p', '7777']
- */
-export function programArgs(argv: readonly string[]): string[] {
-  const args = argv.slice(2);
-  return args[0] === '--' ? args.slice(1) : args;
-}
-
-function integerIn(name: string, value: unknown, min: number, max: number): number {
-  const number = typeof value === 'number' ? value : Number(value);
-  if (!Number.isInteger(number) || number < min || number > max) {
-    throw new UsageError(
-      `invalid ${name} ${String(value)}: expected an integer from ${min} to ${max}`,
-    );
-  }
-  return number;
 }
 
 /**

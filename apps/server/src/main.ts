@@ -5,8 +5,9 @@
  */
 import { readFileSync } from 'node:fs';
 import net from 'node:net';
+import { programArgs } from '@rtt/cli-support';
 import { createPool, type PoolOptions } from '@rtt/pool';
-import { parseServerArgs, programArgs } from './cli.ts';
+import { parseServerArgs } from './cli.ts';
 import { type ConnectionContext, displayAddress, type SessionConfig } from './context.ts';
 import { createLog } from './logger.ts';
 import { NoSensorError, openTemperatureSource } from './temperature.ts';

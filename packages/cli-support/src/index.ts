@@ -1,0 +1,1 @@
+export { integerIn, programArgs, UsageError } from './arguments.ts';
