@@ -1,21 +1,10 @@
 import type net from 'node:net';
 import {
-  caesarKeyFromSharedSecret,
-  createCaesarCipher,
-  createKeyPair,
-  deriveSharedKey,
-  isWeakSharedSecret,
-  SEED_GROUP,
-} from '@rtt/cipher';
-import {
   CipherId,
+  ClientHandshake,
   Command,
   errorCodeName,
-  GroupId,
-  HelloStatus,
-  helloStatusName,
-  MAX_HELLO_ROUNDS,
-  PROTOCOL_VERSION,
+  type ServerHelloMessage,
   Status,
   statusName,
 } from '@rtt/protocol';
@@ -42,23 +31,22 @@ export class FramedConnection implements Connection {
   readonly #framed: FramedSocket<'client'>;
   readonly #pending = new Map<number, Pending>();
   #nextId = 1;
-  #privateKey = 0;
-  #rounds = 0;
+  readonly #handshake: ClientHandshake;
   #failure: Error | undefined;
   #closing = false;
   #lost: (error: Error) => void = () => {};
   readonly lost = new Promise<Error>((resolve) => {
     this.#lost = resolve;
   });
-  #handshake: { resolve: () => void; reject: (err: Error) => void } | undefined;
+  #ready: { resolve: () => void; reject: (err: Error) => void } | undefined;
 
   private constructor(socket: net.Socket, cipher: number) {
     this.socket = socket;
+    this.#handshake = new ClientHandshake({ cipher });
     this.#framed = new FramedSocket(socket, {
       role: 'client',
       onMessage: (message) => {
-        if (message.type === 'server-hello')
-          this.#onHello(message.status, message.publicKey, cipher);
+        if (message.type === 'server-hello') this.#onHello(message);
         else if (message.type === 'response')
           this.#onResponse(message.id, message.status, message.payload);
         else {
@@ -88,52 +76,31 @@ export class FramedConnection implements Connection {
   static open(socket: net.Socket, cipher: number = CipherId.CAESAR): Promise<FramedConnection> {
     const connection = new FramedConnection(socket, cipher);
     return new Promise((resolve, reject) => {
-      connection.#handshake = { resolve: () => resolve(connection), reject };
-      connection.#sendHello(cipher);
+      connection.#ready = { resolve: () => resolve(connection), reject };
+      connection.#framed.send([connection.#handshake.hello()]);
     });
   }
 
-  #sendHello(cipher: number): void {
-    this.#rounds += 1;
-    const keys = createKeyPair(SEED_GROUP);
-    this.#privateKey = keys.privateKey;
-    this.#framed.sendClientHello({
-      version: PROTOCOL_VERSION,
-      cipher,
-      group: GroupId.SEED,
-      publicKey: keys.publicKey,
-    });
-  }
-
-  #onHello(status: number, publicKey: number, cipher: number): void {
-    if (status !== HelloStatus.OK) {
+  #onHello(hello: ServerHelloMessage): void {
+    try {
+      const outcome = this.#handshake.onServerHello(hello);
+      if (outcome.type === 'rekey') {
+        // Key 0 would be no encryption at all: both sides start again with fresh keys.
+        this.#framed.expectHello();
+        this.#framed.send([this.#handshake.hello()]);
+        return;
+      }
+      this.key = outcome.key;
+      this.#framed.setCipher(outcome.cipher);
+    } catch (err) {
+      const error = err as Error & { code?: string };
       this.#fail(
-        new ClientError(
-          'RTT_ERR_HELLO_REFUSED',
-          `the server refused the hello: ${helloStatusName(status) ?? status}`,
-        ),
+        new ClientError(error.code ?? 'RTT_ERR_HELLO', `the key exchange failed: ${error.message}`),
       );
       return;
     }
-    if (cipher === CipherId.CAESAR) {
-      const shared = deriveSharedKey(this.#privateKey, publicKey, SEED_GROUP);
-      if (isWeakSharedSecret(shared)) {
-        // Key 0 would be no encryption at all: both sides start again with fresh keys.
-        if (this.#rounds >= MAX_HELLO_ROUNDS) {
-          this.#fail(
-            new ClientError('RTT_ERR_WEAK_KEY', 'no usable key after repeated key exchanges'),
-          );
-          return;
-        }
-        this.#framed.expectHello();
-        this.#sendHello(cipher);
-        return;
-      }
-      this.key = caesarKeyFromSharedSecret(shared);
-      this.#framed.setCipher(createCaesarCipher(this.key));
-    }
-    this.#handshake?.resolve();
-    this.#handshake = undefined;
+    this.#ready?.resolve();
+    this.#ready = undefined;
   }
 
   #onResponse(id: number, status: number, payload: Uint8Array): void {
@@ -153,8 +120,8 @@ export class FramedConnection implements Connection {
     if (this.#failure !== undefined) return;
     this.#failure = error;
     if (!this.#closing) this.#lost(error);
-    this.#handshake?.reject(error);
-    this.#handshake = undefined;
+    this.#ready?.reject(error);
+    this.#ready = undefined;
     for (const pending of this.#pending.values()) pending.reject(error);
     this.#pending.clear();
     this.socket.destroy();

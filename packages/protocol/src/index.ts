@@ -80,6 +80,12 @@ export {
 } from './errors.ts';
 export type { FrameCipher } from './frame-cipher.ts';
 export {
+  ClientHandshake,
+  type HandshakeOutcome,
+  ServerHandshake,
+  type ServerHelloResult,
+} from './handshake.ts';
+export {
   type AssertClientHelloOptions,
   type AssertServerHelloOptions,
   assertClientHello,

@@ -1,0 +1,138 @@
+import { SEED_GROUP, subgroupElements } from '@rtt/cipher';
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { CipherId, HelloStatus, MAX_HELLO_ROUNDS } from './constants.ts';
+import {
+  BadPublicKeyError,
+  HelloRejectedError,
+  TooManyRekeysError,
+  UnsupportedCipherError,
+  UnsupportedVersionError,
+} from './errors.ts';
+import { ClientHandshake, type HandshakeOutcome, ServerHandshake } from './handshake.ts';
+import { decodeClientHello, decodeServerHello, encodeClientHello } from './hello.ts';
+
+/** Runs hello rounds between a fresh client and server until both are ready. */
+function handshake(cipher: number = CipherId.CAESAR) {
+  const client = new ClientHandshake({ cipher });
+  const server = new ServerHandshake();
+  const rounds: { client: HandshakeOutcome; server: HandshakeOutcome }[] = [];
+  for (;;) {
+    const result = server.onClientHello(decodeClientHello(client.hello()));
+    if (result.error) throw result.error;
+    const clientOutcome = client.onServerHello(decodeServerHello(result.reply));
+    rounds.push({ client: clientOutcome, server: result.outcome });
+    if (clientOutcome.type === 'ready')
+      return { client: clientOutcome, server: result.outcome, rounds };
+  }
+}
+
+describe('ClientHandshake and ServerHandshake', () => {
+  it('agree on the same Caesar key, and it works both ways', () => {
+    fc.assert(
+      fc.property(fc.uint8Array({ minLength: 1, maxLength: 64 }), (bytes) => {
+        const { client, server } = handshake();
+        expect(client.type).toBe('ready');
+        expect(server).toEqual(
+          expect.objectContaining({ type: 'ready', key: (client as { key: number }).key }),
+        );
+        const copy = bytes.slice();
+        if (client.type !== 'ready' || server.type !== 'ready') throw new Error('not ready');
+        client.cipher?.encrypt(copy);
+        server.cipher?.decrypt(copy);
+        expect(copy).toEqual(bytes);
+      }),
+      { numRuns: 200 },
+    );
+  });
+
+  it('never settles on key 0, and both sides always agree that a round was weak', () => {
+    let rekeys = 0;
+    for (let i = 0; i < 3000; i += 1) {
+      const { client, rounds } = handshake();
+      for (const round of rounds) expect(round.client.type).toBe(round.server.type);
+      rekeys += rounds.length - 1;
+      expect((client as { key: number }).key).not.toBe(0);
+    }
+    // About 1 round in 30 is weak: thousands of handshakes must have met some.
+    expect(rekeys).toBeGreaterThan(0);
+  });
+
+  it('with the NONE cipher, is ready at once with no cipher', () => {
+    const { client, server, rounds } = handshake(CipherId.NONE);
+    expect(rounds).toHaveLength(1);
+    expect(client).toEqual({ type: 'ready', cipher: null, key: 0 });
+    expect(server).toEqual({ type: 'ready', cipher: null, key: 0 });
+  });
+});
+
+describe('ServerHandshake refusals', () => {
+  const hello = (
+    overrides: Partial<{ version: number; cipher: number; group: number; publicKey: number }>,
+  ) =>
+    decodeClientHello(encodeClientHello({ cipher: CipherId.CAESAR, publicKey: 190, ...overrides }));
+
+  it.each([
+    ['an unknown version', { version: 2 }, HelloStatus.UNSUPPORTED_VERSION],
+    ['an unknown cipher', { cipher: 9 }, HelloStatus.UNSUPPORTED_CIPHER],
+    ['an unknown group', { group: 9 }, HelloStatus.UNSUPPORTED_GROUP],
+    ['a key outside the subgroup', { publicKey: 183 }, HelloStatus.BAD_PUBLIC_KEY],
+    ['a degenerate key', { publicKey: 1 }, HelloStatus.BAD_PUBLIC_KEY],
+    ['the other degenerate key', { publicKey: 256 }, HelloStatus.BAD_PUBLIC_KEY],
+    ['a key out of range', { publicKey: 300 }, HelloStatus.BAD_PUBLIC_KEY],
+  ])('answers %s with its status', (_name, overrides, status) => {
+    const result = new ServerHandshake().onClientHello(hello(overrides));
+    expect(result.error).toBeInstanceOf(HelloRejectedError);
+    expect(result.reply && decodeServerHello(result.reply)).toMatchObject({ status, publicKey: 0 });
+  });
+
+  it('accepts exactly the non-degenerate keys of the subgroup', () => {
+    const good = new Set(subgroupElements(SEED_GROUP).filter((k) => k !== 1 && k !== 256));
+    for (let key = 0; key <= 300; key += 1) {
+      const result = new ServerHandshake().onClientHello(hello({ publicKey: key }));
+      expect(result.error === undefined).toBe(good.has(key));
+    }
+  });
+
+  it('refuses a cipher it was told not to accept', () => {
+    const result = new ServerHandshake({ ciphers: [CipherId.CAESAR] }).onClientHello(
+      hello({ cipher: CipherId.NONE }),
+    );
+    expect(result.error).toBeInstanceOf(UnsupportedCipherError);
+  });
+
+  it(`stops after ${MAX_HELLO_ROUNDS} rounds with an ERROR, not a hello`, () => {
+    const server = new ServerHandshake();
+    for (let i = 0; i < MAX_HELLO_ROUNDS; i += 1)
+      expect(server.onClientHello(hello({})).error).toBeUndefined();
+    const last = server.onClientHello(hello({}));
+    expect(last.error).toBeInstanceOf(TooManyRekeysError);
+    expect(last.reply).toBeNull();
+  });
+});
+
+describe('ClientHandshake checks the server', () => {
+  it('turns a refusal into the typed error', () => {
+    const client = new ClientHandshake();
+    client.hello();
+    const refused = decodeServerHello(
+      Uint8Array.of(0x52, 0x54, 0x54, 1, HelloStatus.UNSUPPORTED_VERSION, 0, 0, 0),
+    );
+    expect(() => client.onServerHello(refused)).toThrow(UnsupportedVersionError);
+  });
+
+  it('rejects a server key outside the subgroup', () => {
+    const client = new ClientHandshake();
+    client.hello();
+    const bad = decodeServerHello(
+      Uint8Array.of(0x52, 0x54, 0x54, 1, HelloStatus.OK, CipherId.CAESAR, 0, 183),
+    );
+    expect(() => client.onServerHello(bad)).toThrow(BadPublicKeyError);
+  });
+
+  it(`refuses to start a round after ${MAX_HELLO_ROUNDS}`, () => {
+    const client = new ClientHandshake();
+    for (let i = 0; i < MAX_HELLO_ROUNDS; i += 1) client.hello();
+    expect(() => client.hello()).toThrow(TooManyRekeysError);
+  });
+});

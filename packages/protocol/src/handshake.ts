@@ -1,0 +1,168 @@
+import {
+  caesarKeyFromSharedSecret,
+  createCaesarCipher,
+  createKeyPair,
+  type DhGroup,
+  deriveSharedKey,
+  isWeakSharedSecret,
+  SEED_GROUP,
+  validatePublicKey,
+} from '@rtt/cipher';
+import { CipherId, GroupId, HelloStatus, MAX_HELLO_ROUNDS, PROTOCOL_VERSION } from './constants.ts';
+import { BadPublicKeyError, ProtocolError, TooManyRekeysError } from './errors.ts';
+import type { FrameCipher } from './frame-cipher.ts';
+import {
+  assertClientHello,
+  assertServerHello,
+  encodeClientHello,
+  encodeServerHello,
+} from './hello.ts';
+import type { ClientHello, ServerHello } from './messages.ts';
+
+/** Where a hello round leaves the connection. */
+export type HandshakeOutcome =
+  /** Keys agreed: frames from now on use `cipher` (`null` for the NONE cipher). */
+  | { readonly type: 'ready'; readonly cipher: FrameCipher | null; readonly key: number }
+  /** The shared secret was weak (Caesar key 0): another hello round follows. */
+  | { readonly type: 'rekey' };
+
+// The group behind GroupId.SEED; the only one the wire defines so far.
+const GROUP: DhGroup = SEED_GROUP;
+
+function agree(privateKey: number, peerPublicKey: number, cipher: number): HandshakeOutcome {
+  if (cipher === CipherId.NONE) return { type: 'ready', cipher: null, key: 0 };
+  const shared = deriveSharedKey(privateKey, peerPublicKey, GROUP);
+  // Key 0 would send everything in clear. Both sides see it, so both start another round.
+  if (isWeakSharedSecret(shared)) return { type: 'rekey' };
+  const key = caesarKeyFromSharedSecret(shared);
+  return { type: 'ready', cipher: createCaesarCipher(key), key };
+}
+
+function checkPublicKey(publicKey: number): void {
+  try {
+    validatePublicKey(publicKey, GROUP);
+  } catch (err) {
+    throw new BadPublicKeyError(publicKey, { cause: err });
+  }
+}
+
+/**
+ * The client's side of the hello: makes each ClientHello (a fresh key pair every round) and
+ * turns the server's answer into a cipher, or into another round when the key came out weak.
+ *
+ * @example
+ * const handshake = new ClientHandshake();
+ * framed.send([handshake.hello()]);
+ * // on the ServerHello:
+ * const outcome = handshake.onServerHello(serverHello);
+ * if (outcome.type === 'rekey') { framed.expectHello(); framed.send([handshake.hello()]); }
+ * else framed.setCipher(outcome.cipher);
+ */
+export class ClientHandshake {
+  /** The cipher id this client asks for. */
+  readonly cipher: number;
+  #privateKey = -1;
+  #rounds = 0;
+
+  constructor(options: { cipher?: number } = {}) {
+    this.cipher = options.cipher ?? CipherId.CAESAR;
+  }
+
+  /** Hello rounds so far. */
+  get rounds(): number {
+    return this.#rounds;
+  }
+
+  /**
+   * The next ClientHello, with a new key pair.
+   * @throws {TooManyRekeysError} after `MAX_HELLO_ROUNDS` rounds
+   */
+  hello(): Uint8Array {
+    if (this.#rounds >= MAX_HELLO_ROUNDS) throw new TooManyRekeysError(MAX_HELLO_ROUNDS);
+    this.#rounds += 1;
+    const keys = createKeyPair(GROUP);
+    this.#privateKey = keys.privateKey;
+    return encodeClientHello({
+      version: PROTOCOL_VERSION,
+      cipher: this.cipher,
+      group: GroupId.SEED,
+      publicKey: keys.publicKey,
+    });
+  }
+
+  /**
+   * Reads the server's answer to the last hello.
+   * @throws {HelloRejectedError} the server refused, or answered with a key outside the group
+   */
+  onServerHello(hello: ServerHello): HandshakeOutcome {
+    if (this.#privateKey < 0) throw new ProtocolError('a ServerHello came before any ClientHello');
+    assertServerHello(hello, { cipher: this.cipher, group: GroupId.SEED });
+    if (this.cipher !== CipherId.NONE) checkPublicKey(hello.publicKey);
+    return agree(this.#privateKey, hello.publicKey, this.cipher);
+  }
+}
+
+/** What the server does with one ClientHello. */
+export type ServerHelloResult =
+  /** Send `reply` (a ServerHello), then go on as `outcome` says. */
+  | { readonly reply: Uint8Array; readonly outcome: HandshakeOutcome; readonly error?: undefined }
+  /**
+   * Refuse: send `reply` (a ServerHello with the refusal's status) when there is one, else an
+   * ERROR frame with `error.wireCode`; then close.
+   */
+  | {
+      readonly reply: Uint8Array | null;
+      readonly outcome?: undefined;
+      readonly error: ProtocolError;
+    };
+
+/**
+ * The server's side of the hello: checks each ClientHello (version, group, cipher, a public
+ * key in the generator's subgroup and not degenerate), answers with a fresh key pair, and
+ * allows at most `MAX_HELLO_ROUNDS` rounds.
+ *
+ * @example
+ * const handshake = new ServerHandshake();
+ * // on a ClientHello:
+ * const result = handshake.onClientHello(clientHello);
+ * if (result.error) { ... refuse and close ... }
+ * else { framed.send([result.reply]); if (result.outcome.type === 'rekey') framed.expectHello(); else framed.setCipher(result.outcome.cipher); }
+ */
+export class ServerHandshake {
+  readonly #ciphers: readonly number[];
+  #rounds = 0;
+
+  constructor(options: { ciphers?: readonly number[] } = {}) {
+    this.#ciphers = options.ciphers ?? [CipherId.CAESAR, CipherId.NONE];
+  }
+
+  /** Hello rounds so far. */
+  get rounds(): number {
+    return this.#rounds;
+  }
+
+  /** Checks one ClientHello and says what to answer; never throws for bad input. */
+  onClientHello(hello: ClientHello): ServerHelloResult {
+    this.#rounds += 1;
+    if (this.#rounds > MAX_HELLO_ROUNDS) {
+      return { reply: null, error: new TooManyRekeysError(MAX_HELLO_ROUNDS) };
+    }
+    try {
+      assertClientHello(hello, { ciphers: this.#ciphers });
+      checkPublicKey(hello.publicKey);
+    } catch (err) {
+      const error = err as ProtocolError & { helloStatus?: number };
+      const status = error.helloStatus ?? HelloStatus.BAD_PUBLIC_KEY;
+      return { reply: encodeServerHello({ status, cipher: CipherId.NONE, publicKey: 0 }), error };
+    }
+    const keys = createKeyPair(GROUP);
+    return {
+      reply: encodeServerHello({
+        status: HelloStatus.OK,
+        cipher: hello.cipher,
+        publicKey: keys.publicKey,
+      }),
+      outcome: agree(keys.privateKey, hello.publicKey, hello.cipher),
+    };
+  }
+}
