@@ -120,6 +120,32 @@ describe('the seed session, end to end', () => {
     );
   });
 
+  it('serves the same session on the main thread with -t 0', async () => {
+    const { proc: server, port } = await startServer(['-t', '0']);
+    await server.waitFor(/sessions on the main thread/);
+    const { proc, code } = await runClient(['-p', String(port)], '1\n2\n3\n4\n');
+    expect(code).toBe(0);
+    expect(proc.lines.filter((l) => l.startsWith('💡 Response:'))).toHaveLength(3);
+    await server.waitFor(/Connection closed with the client/);
+  });
+
+  it('logs one JSON object per line with --log-format json', async () => {
+    const { proc: server, port } = await startServer(['--log-format', 'json']);
+    const { code } = await runClient(['-p', String(port)], '4\n');
+    expect(code).toBe(0);
+    await server.waitFor(/Connection closed with the client/);
+    const records = server.lines.map(
+      (line) => JSON.parse(line) as { level: string; message: string; timestamp: string },
+    );
+    expect(records.map((r) => r.level)).toContain('success');
+    expect(records.find((r) => r.message.startsWith('Connection open from client'))).toMatchObject({
+      level: 'info',
+    });
+    expect(records.every((r) => typeof r.timestamp === 'string' && !r.message.includes('💡'))).toBe(
+      true,
+    );
+  });
+
   it('ends cleanly when input ends without 4', async () => {
     const { port } = await startServer();
     const { proc, code } = await runClient(['--ip', '127.0.0.1', '--port', String(port)], '1\n');
