@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { integerIn, UsageError } from '@rtt/cli-support';
 import yargs from 'yargs';
 
 /** The commands the bench can send. PING exists only on the framed protocol. */
@@ -30,34 +31,6 @@ export interface BenchOptions {
   /** Give up on a connect, or on a run that makes no progress, after this long. */
   timeoutMs: number;
   output: 'text' | 'json' | 'csv';
-}
-
-/** A mistake on the command line: reported as one line, exit code 2. */
-export class UsageError extends Error {
-  readonly code = 'RTT_ERR_USAGE';
-  override name = 'UsageError';
-}
-
-/**
- * pnpm passes a literal `--` through to the program (`pnpm --filter bench start -- -c 10`);
- * yargs would treat everything after it as positional, so a leading `--` is dropped.
- *
- * @example
- * programArgs(['node', 'main.ts', '--', '-c', '10']); // ['-c', '10']
- */
-export function programArgs(argv: readonly string[]): string[] {
-  const args = argv.slice(2);
-  return args[0] === '--' ? args.slice(1) : args;
-}
-
-function integerIn(name: string, value: unknown, min: number, max: number): number {
-  const number = typeof value === 'number' ? value : Number(value);
-  if (!Number.isInteger(number) || number < min || number > max) {
-    throw new UsageError(
-      `invalid ${name} ${String(value)}: expected an integer from ${min} to ${max}`,
-    );
-  }
-  return number;
 }
 
 function positiveSeconds(name: string, value: unknown): number {
@@ -94,7 +67,7 @@ const SPARE_DESCRIPTORS = 64;
 
 /**
  * Parses the bench's command line, redis-benchmark style. `-ip` is one option (as in the
- * seed), not `-i -p`.
+ * seed), not `-i -p`. Resolves with `undefined` when `--help` or `--version` was answered.
  *
  * @throws {UsageError} for anything wrong, with one line that says what
  * @example
@@ -105,7 +78,7 @@ export async function parseBenchArgs(
   args: readonly string[],
   version = '0.1.0',
   fileLimit: number | undefined = openFileLimit(),
-): Promise<BenchOptions> {
+): Promise<BenchOptions | undefined> {
   const parsed = await yargs([...args])
     .scriptName('bench')
     .usage(
@@ -183,10 +156,12 @@ export async function parseBenchArgs(
     .strict()
     .exitProcess(false)
     .fail((message, err) => {
-      throw err ?? new UsageError(message);
+      // Some of yargs' messages span lines ("Invalid values:\n  Argument: ..."): one line here.
+      throw err ?? new UsageError(message.replace(/\s*\n\s*/g, ' '));
     })
     .parse();
 
+  if (parsed.help === true || parsed.version === true) return undefined;
   if (parsed._.length > 0) throw new UsageError(`unexpected argument ${String(parsed._[0])}`);
   const ip = String(parsed.ip);
   if (ip.length === 0) throw new UsageError('the server address is empty');

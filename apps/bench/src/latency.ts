@@ -45,7 +45,7 @@ export function createLatencyHistogram(): Histogram {
  */
 export function recordMillis(histogram: Histogram, ms: number): void {
   const micros = Math.round(ms * 1000);
-  histogram.recordValue(micros < 1 ? 1 : micros > HIGHEST_MICROS ? HIGHEST_MICROS : micros);
+  histogram.recordValue(Math.min(Math.max(micros, 1), HIGHEST_MICROS));
 }
 
 /**
@@ -82,12 +82,16 @@ const ms3 = (micros: number) => Math.round(micros) / 1000;
  */
 export function summarizeLatency(histogram: Histogram): LatencySummary {
   if (histogram.totalCount === 0) return { avg: 0, min: 0, p50: 0, p95: 0, p99: 0, max: 0 };
+  const max = histogram.maxValue;
+  // A percentile is reported as the top of its bucket, which may lie a hair above the
+  // largest value recorded: no percentile is shown above the maximum.
+  const at = (percentile: number) => ms3(Math.min(histogram.getValueAtPercentile(percentile), max));
   return {
     avg: ms3(histogram.mean),
     min: ms3(histogram.minNonZeroValue),
-    p50: ms3(histogram.getValueAtPercentile(50)),
-    p95: ms3(histogram.getValueAtPercentile(95)),
-    p99: ms3(histogram.getValueAtPercentile(99)),
-    max: ms3(histogram.maxValue),
+    p50: at(50),
+    p95: at(95),
+    p99: at(99),
+    max: ms3(max),
   };
 }

@@ -1,0 +1,159 @@
+#!/usr/bin/env node
+/**
+ * The baseline the real server is judged against: the same framed wire (hello with
+ * re-keying, Caesar, length-prefixed frames) from the same packages, served on one thread
+ * with no pool, no logging, no seed-wire detection and no timers. Whatever the real server
+ * costs beyond this is the price of its pool, its logs and its robustness.
+ *
+ *   pnpm --filter bench baseline -- -p 7800
+ */
+import net from 'node:net';
+import {
+  caesarKeyFromSharedSecret,
+  createCaesarCipher,
+  createKeyPair,
+  deriveSharedKey,
+  isWeakSharedSecret,
+  SEED_GROUP,
+} from '@rtt/cipher';
+import { integerIn, programArgs, UsageError } from '@rtt/cli-support';
+import { CipherId, Command, HelloStatus, Status } from '@rtt/protocol';
+import { FramedSocket } from '@rtt/protocol/node';
+import yargs from 'yargs';
+
+const pad = (value: number, width = 2) => String(value).padStart(width, '0');
+
+// The same answers as the real server, built the same way, so both do the same work.
+function answer(command: number): string | undefined {
+  const now = new Date();
+  switch (command) {
+    case Command.TIME: {
+      const micros = Math.floor(((performance.timeOrigin + performance.now()) * 1000) % 1_000_000);
+      return `${pad(now.getHours())}:${pad(now.getMinutes())}:${pad(now.getSeconds())}.${pad(micros, 6)}`;
+    }
+    case Command.DATE:
+      return `${now.getFullYear()}-${pad(now.getMonth() + 1)}-${pad(now.getDate())}`;
+    case Command.TEMP:
+      return '21°C (simulated)';
+    default:
+      return undefined;
+  }
+}
+
+/**
+ * Serves one connection on the framed wire until it closes.
+ *
+ * @example
+ * net.createServer(serveBaseline).listen(7800);
+ */
+export function serveBaseline(socket: net.Socket): void {
+  socket.on('error', () => {});
+  new FramedSocket(socket, {
+    role: 'server',
+    onMessage(message, framed) {
+      if (message.type === 'request') {
+        if (message.command === Command.PING) {
+          framed.sendResponse(message.id, Status.OK, message.payload);
+          return;
+        }
+        const text = answer(message.command);
+        if (text === undefined) framed.sendResponse(message.id, Status.UNKNOWN_COMMAND, 'unknown');
+        else framed.sendResponse(message.id, Status.OK, text);
+        return;
+      }
+      const keys = createKeyPair(SEED_GROUP);
+      let shared: number;
+      try {
+        shared = deriveSharedKey(keys.privateKey, message.publicKey, SEED_GROUP);
+      } catch {
+        framed.sendServerHello({ status: HelloStatus.BAD_PUBLIC_KEY, cipher: CipherId.NONE });
+        socket.end();
+        return;
+      }
+      framed.sendServerHello({ cipher: message.cipher, publicKey: keys.publicKey });
+      if (message.cipher === CipherId.NONE) framed.setCipher(null);
+      else if (isWeakSharedSecret(shared)) framed.expectHello();
+      else framed.setCipher(createCaesarCipher(caesarKeyFromSharedSecret(shared)));
+    },
+    onError(error, framed) {
+      framed.sendError(error.wireCode, error.message);
+      socket.end();
+    },
+  });
+}
+
+/**
+ * Starts the baseline server and resolves once it listens.
+ *
+ * @example
+ * const server = await startBaselineServer({ host: '127.0.0.1', port: 0 });
+ * const { port } = server.address() as net.AddressInfo;
+ */
+export function startBaselineServer({
+  host,
+  port,
+}: {
+  host: string;
+  port: number;
+}): Promise<net.Server> {
+  const server = net.createServer(serveBaseline);
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen({ host, port }, () => {
+      server.off('error', reject);
+      resolve(server);
+    });
+  });
+}
+
+async function main(): Promise<number> {
+  let host: string;
+  let port: number;
+  try {
+    const parsed = await yargs(programArgs(process.argv))
+      .scriptName('baseline')
+      .usage('$0 [options]\n\nA minimal single-threaded server on the framed wire, for benchmarks.')
+      .parserConfiguration({ 'short-option-groups': false })
+      .option('ip', { alias: ['host'], type: 'string', default: '127.0.0.1' })
+      .option('port', { alias: 'p', type: 'number', default: 7800 })
+      .help()
+      .version(false)
+      .strict()
+      .exitProcess(false)
+      .fail((message, err) => {
+        throw err ?? new UsageError(message.replace(/\s*\n\s*/g, ' '));
+      })
+      .parse();
+    if (parsed.help === true) return 0;
+    host = String(parsed.ip);
+    port = integerIn('port', parsed.port, 0, 65535);
+  } catch (err) {
+    process.stderr.write(`baseline: ${err instanceof Error ? err.message : String(err)}\n`);
+    return 2;
+  }
+  let server: net.Server;
+  try {
+    server = await startBaselineServer({ host, port });
+  } catch (err) {
+    process.stderr.write(
+      `baseline: cannot listen on ${host} port ${port}: ${(err as Error).message}\n`,
+    );
+    return 1;
+  }
+  const { port: bound } = server.address() as net.AddressInfo;
+  // The same line as the real server's, so the compare script reads both the same way.
+  process.stdout.write(`Listening on ${host} port ${bound}...\n`);
+  return new Promise((resolve) => {
+    const stop = () => {
+      server.close();
+      resolve(0);
+    };
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+  });
+}
+
+if (import.meta.main) {
+  const code = await main();
+  process.exit(code);
+}

@@ -1,0 +1,154 @@
+#!/usr/bin/env node
+/**
+ * Draws the benchmark report's charts from a results file written by `compare`:
+ * throughput and latency percentiles against the number of connections, and throughput
+ * by pool size. Writes SVG files into docs/.
+ *
+ *   pnpm --filter bench plot
+ *   pnpm --filter bench plot -- --in results/latest.json --out-dir ../../docs
+ */
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { programArgs, UsageError } from '@rtt/cli-support';
+import yargs from 'yargs';
+import { findSummary, type ResultsFile } from './results.ts';
+import { barChart, lineChart } from './svg-chart.ts';
+
+/** The connection counts of the sweep, in the order they are plotted. */
+export const SWEEP = [
+  ['c1', 1],
+  ['c10', 10],
+  ['c50', 50],
+  ['c200', 200],
+  ['c1000', 1000],
+] as const;
+
+const COLORS = {
+  server: '#1f77b4',
+  baseline: '#ff7f0e',
+  p50: '#2ca02c',
+  p95: '#9467bd',
+  p99: '#d62728',
+};
+
+/**
+ * The charts of a results file, by file name.
+ *
+ * @example
+ * const charts = renderCharts(JSON.parse(readFileSync('results/latest.json', 'utf8')));
+ * Object.keys(charts); // ['bench-throughput.svg', 'bench-latency.svg', 'bench-threads.svg']
+ */
+export function renderCharts(results: ResultsFile): Record<string, string> {
+  const { summary } = results;
+  const sweep = (
+    target: string,
+    pick: (s: NonNullable<ReturnType<typeof findSummary>>) => number,
+  ) =>
+    SWEEP.map(([id]) => {
+      const s = findSummary(summary, id, target);
+      return s === undefined ? Number.NaN : pick(s);
+    });
+  const xLabels = SWEEP.map(([, n]) => String(n));
+  const runs = `median of ${results.settings.runs} runs`;
+  const charts: Record<string, string> = {};
+
+  charts['bench-throughput.svg'] = lineChart({
+    title: `Throughput against connections (PING, pipeline 1, ${runs})`,
+    xLabel: 'connections',
+    yLabel: 'requests per second',
+    xLabels,
+    series: [
+      { name: 'server (-t 32)', values: sweep('t32', (s) => s.rps), color: COLORS.server },
+      {
+        name: 'baseline',
+        values: sweep('baseline', (s) => s.rps),
+        color: COLORS.baseline,
+        dashed: true,
+      },
+    ],
+  });
+
+  const percentiles = (['p50', 'p95', 'p99'] as const).flatMap((p) => [
+    { name: `server ${p}`, values: sweep('t32', (s) => s.latency_ms[p]), color: COLORS[p] },
+    {
+      name: `baseline ${p}`,
+      values: sweep('baseline', (s) => s.latency_ms[p]),
+      color: COLORS[p],
+      dashed: true,
+    },
+  ]);
+  charts['bench-latency.svg'] = lineChart({
+    title: `Latency percentiles against connections (PING, ${runs})`,
+    xLabel: 'connections',
+    yLabel: 'round-trip time, ms (log scale)',
+    xLabels,
+    series: percentiles,
+    logY: true,
+  });
+
+  const threads = summary.filter((s) => s.case === 'c50');
+  if (threads.length > 0) {
+    charts['bench-threads.svg'] = barChart({
+      title: `Throughput by pool size at 50 connections (PING, ${runs})`,
+      yLabel: 'requests per second',
+      bars: threads.map((s) => ({
+        label: results.targets[s.target]?.replace(/^server,? /, '') ?? s.target,
+        value: s.rps,
+        color: s.target === 'baseline' ? COLORS.baseline : COLORS.server,
+      })),
+    });
+  }
+  return charts;
+}
+
+async function main(): Promise<number> {
+  let input: string;
+  let outDir: string;
+  try {
+    const parsed = await yargs(programArgs(process.argv))
+      .scriptName('plot')
+      .usage('$0 [options]\n\nSVG charts from a results file written by compare.')
+      .option('in', {
+        type: 'string',
+        default: fileURLToPath(new URL('../results/latest.json', import.meta.url)),
+        describe: 'results file',
+      })
+      .option('out-dir', {
+        type: 'string',
+        default: fileURLToPath(new URL('../../../docs', import.meta.url)),
+        describe: 'where the SVG files go',
+      })
+      .strict()
+      .help()
+      .version(false)
+      .exitProcess(false)
+      .fail((message, err) => {
+        throw err ?? new UsageError(message.replace(/\s*\n\s*/g, ' '));
+      })
+      .parse();
+    if (parsed.help === true) return 0;
+    input = resolve(parsed.in);
+    outDir = resolve(parsed['out-dir']);
+  } catch (err) {
+    process.stderr.write(`plot: ${err instanceof Error ? err.message : String(err)}\n`);
+    return 2;
+  }
+  let results: ResultsFile;
+  try {
+    results = JSON.parse(readFileSync(input, 'utf8')) as ResultsFile;
+  } catch (err) {
+    process.stderr.write(
+      `plot: cannot read ${input}: ${(err as Error).message} (run compare first)\n`,
+    );
+    return 1;
+  }
+  mkdirSync(outDir, { recursive: true });
+  for (const [name, svg] of Object.entries(renderCharts(results))) {
+    writeFileSync(join(outDir, name), svg);
+    process.stdout.write(`${join(outDir, name)}\n`);
+  }
+  return 0;
+}
+
+if (import.meta.main) process.exit(await main());
