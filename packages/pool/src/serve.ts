@@ -25,8 +25,15 @@ export function serveSession(
     reason = next;
     if (detail !== undefined) error = detail;
   };
+  // Each session gets a signal of its own, linked to the pool's while the socket lives: the
+  // handler's listeners then go with the session instead of piling up on a signal that lives
+  // as long as the thread (which kept every closed session reachable).
+  const session = new AbortController();
+  const onClosing = () => session.abort();
+  if (closing.aborted) session.abort();
+  else closing.addEventListener('abort', onClosing, { once: true });
   const control: SessionControl = {
-    signal: closing,
+    signal: session.signal,
     threadId,
     data,
     countRequest(count = 1) {
@@ -46,6 +53,7 @@ export function serveSession(
     forcing?.addEventListener('abort', force, { once: true });
     socket.once('close', () => {
       forcing?.removeEventListener('abort', force);
+      closing.removeEventListener('abort', onClosing);
       const summary: SessionSummary = {
         requests,
         bytesIn: socket.bytesRead,

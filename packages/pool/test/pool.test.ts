@@ -1,3 +1,5 @@
+import { EventEmitter } from 'node:events';
+import net, { type AddressInfo } from 'node:net';
 import { afterEach, describe, expect, expectTypeOf, it } from 'vitest';
 import {
   type ConnectionPool,
@@ -7,6 +9,7 @@ import {
   type SessionSummary,
   TaskFailedError,
 } from '../src/index.ts';
+import { serveSession } from '../src/serve.ts';
 import type { EchoContext } from './fixtures/echo-session.ts';
 import { connect, servePool } from './harness.ts';
 
@@ -214,5 +217,39 @@ describe('threads: 0', () => {
     const p = pool({ threads: 0 });
     expect(await p.run(5)).toBe(25);
     await expect(p.run(-5)).rejects.toBeInstanceOf(TaskFailedError);
+  });
+});
+
+describe('memory', () => {
+  it('leaves no listener behind on the pool-wide signals once sessions close', async () => {
+    const closing = new AbortController();
+    const forcing = new AbortController();
+    const handler = (
+      socket: import('node:net').Socket,
+      _context: unknown,
+      control: { signal: AbortSignal },
+    ) => {
+      control.signal.addEventListener('abort', () => socket.end());
+      socket.on('end', () => socket.end());
+      socket.resume();
+    };
+    const summaries: Promise<SessionSummary>[] = [];
+    const server = net.createServer({ pauseOnConnect: true }, (socket) => {
+      summaries.push(
+        serveSession(handler, socket, {}, closing.signal, 0, undefined, forcing.signal),
+      );
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as AddressInfo;
+    for (let i = 0; i < 20; i += 1) {
+      const client = await connect(port);
+      client.socket.end();
+      await client.closed;
+    }
+    await Promise.all(summaries);
+    server.close();
+    expect(summaries).toHaveLength(20);
+    expect(EventEmitter.getEventListeners(closing.signal, 'abort')).toHaveLength(0);
+    expect(EventEmitter.getEventListeners(forcing.signal, 'abort')).toHaveLength(0);
   });
 });
