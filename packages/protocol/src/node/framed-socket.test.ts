@@ -226,6 +226,40 @@ describe('FramedSocket writing', () => {
     expect(framed.cipher?.name).toBe('caesar(1)');
   });
 
+  it('answers to every frame of one received chunk leave in one corked batch', async () => {
+    const { accepted } = await pair();
+    const framed = new FramedSocket(accepted, {
+      role: 'server',
+      onMessage(msg, f) {
+        if (msg.type === 'request') f.sendResponse(msg.id, Status.OK, 'x');
+      },
+      onError: vi.fn(),
+    });
+    framed.push(encodeClientHello({ cipher: CipherId.NONE, publicKey: 190 }));
+    framed.setCipher(null);
+    const calls: string[] = [];
+    vi.spyOn(accepted, 'cork').mockImplementation(() => void calls.push('cork'));
+    vi.spyOn(accepted, 'uncork').mockImplementation(() => void calls.push('uncork'));
+    vi.spyOn(accepted, 'write').mockImplementation((() => {
+      calls.push('write');
+      return true;
+    }) as never);
+    const chunk = Buffer.concat(
+      [1, 2, 3].map((id) => concatFrame(encodeRequest(id, Command.PING))),
+    );
+    accepted.emit('data', chunk);
+    // Six writes (header and payload per answer), and the socket never uncorks fully between
+    // them: the kernel gets them in one batch.
+    expect(calls.filter((c) => c === 'write')).toHaveLength(6);
+    let depth = 0;
+    const depthAfter = calls.map((c) => {
+      depth += c === 'cork' ? 1 : c === 'uncork' ? -1 : 0;
+      return depth;
+    });
+    expect(depthAfter.slice(0, -1).every((d) => d > 0)).toBe(true);
+    expect(depthAfter.at(-1)).toBe(0);
+  });
+
   it('send() on a destroyed socket returns false instead of throwing', async () => {
     const { accepted } = await pair();
     const framed = new FramedSocket(accepted, { role: 'server', onMessage() {}, onError: vi.fn() });
