@@ -39,6 +39,8 @@ export interface Log {
   success(message: string, meta?: Record<string, unknown>): void;
   info(message: string, meta?: Record<string, unknown>): void;
   debug(message: string, meta?: Record<string, unknown>): void;
+  /** Whether a level is logged, to skip building messages nobody will see. */
+  enabled(level: LogLevel): boolean;
   /** Resolves once everything logged so far is written. */
   flush(): Promise<void>;
 }
@@ -81,6 +83,7 @@ export function createLog({
     success: at('success'),
     info: at('info'),
     debug: at('debug'),
+    enabled: (name) => logger.isLevelEnabled(name),
     flush: () =>
       new Promise((resolve) => {
         // The console transport writes synchronously to process.stdout; wait for it to drain.

@@ -73,6 +73,7 @@ async function main(): Promise<number> {
         log.warning(
           `Connection closed with the client with ${context.address} on port ${context.port}`,
         );
+        if (!log.enabled('debug')) return;
         log.debug(
           `Session ${context.address}:${context.port}: ${summary.requests} requests, ${summary.bytesIn} B in, ${summary.bytesOut} B out, ${summary.durationMs.toFixed(1)} ms, ${summary.closedBy}${summary.error ? ` (${summary.error})` : ''}`,
         );

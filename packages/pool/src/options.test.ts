@@ -7,7 +7,7 @@ describe('resolvePoolOptions', () => {
     const options = resolvePoolOptions();
     expect(options.threads).toBe(32);
     expect(options.activeThreads).toBe(Math.max(1, availableParallelism() - 1));
-    expect(options.connectionsPerThread).toBe(2048);
+    expect(options.connectionsPerThread).toBe(8192);
   });
 
   it('never has more active threads than threads', () => {
