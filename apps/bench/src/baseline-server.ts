@@ -8,16 +8,8 @@
  *   pnpm --filter bench baseline -- -p 7800
  */
 import net from 'node:net';
-import {
-  caesarKeyFromSharedSecret,
-  createCaesarCipher,
-  createKeyPair,
-  deriveSharedKey,
-  isWeakSharedSecret,
-  SEED_GROUP,
-} from '@rtt/cipher';
 import { integerIn, programArgs, UsageError } from '@rtt/cli-support';
-import { CipherId, Command, HelloStatus, Status } from '@rtt/protocol';
+import { Command, ServerHandshake, Status } from '@rtt/protocol';
 import { FramedSocket } from '@rtt/protocol/node';
 import yargs from 'yargs';
 
@@ -48,6 +40,7 @@ function answer(command: number): string | undefined {
  */
 export function serveBaseline(socket: net.Socket): void {
   socket.on('error', () => {});
+  const handshake = new ServerHandshake();
   new FramedSocket(socket, {
     role: 'server',
     onMessage(message, framed) {
@@ -61,19 +54,16 @@ export function serveBaseline(socket: net.Socket): void {
         else framed.sendResponse(message.id, Status.OK, text);
         return;
       }
-      const keys = createKeyPair(SEED_GROUP);
-      let shared: number;
-      try {
-        shared = deriveSharedKey(keys.privateKey, message.publicKey, SEED_GROUP);
-      } catch {
-        framed.sendServerHello({ status: HelloStatus.BAD_PUBLIC_KEY, cipher: CipherId.NONE });
+      const result = handshake.onClientHello(message);
+      if (result.error) {
+        if (result.reply) framed.send([result.reply]);
+        else framed.sendError(result.error.wireCode, result.error.message);
         socket.end();
         return;
       }
-      framed.sendServerHello({ cipher: message.cipher, publicKey: keys.publicKey });
-      if (message.cipher === CipherId.NONE) framed.setCipher(null);
-      else if (isWeakSharedSecret(shared)) framed.expectHello();
-      else framed.setCipher(createCaesarCipher(caesarKeyFromSharedSecret(shared)));
+      framed.send([result.reply]);
+      if (result.outcome.type === 'rekey') framed.expectHello();
+      else framed.setCipher(result.outcome.cipher);
     },
     onError(error, framed) {
       framed.sendError(error.wireCode, error.message);

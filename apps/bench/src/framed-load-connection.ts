@@ -1,20 +1,10 @@
 import type { Socket } from 'node:net';
 import {
-  caesarKeyFromSharedSecret,
-  createCaesarCipher,
-  createKeyPair,
-  deriveSharedKey,
-  isWeakSharedSecret,
-  SEED_GROUP,
-} from '@rtt/cipher';
-import {
-  CipherId,
+  ClientHandshake,
   Command,
   type CommandName,
   errorCodeName,
-  HelloStatus,
-  helloStatusName,
-  MAX_HELLO_ROUNDS,
+  type ServerHelloMessage,
   Status,
 } from '@rtt/protocol';
 import { FramedSocket } from '@rtt/protocol/node';
@@ -62,8 +52,7 @@ export class FramedLoadConnection implements LoadConnection {
   #inFlight = 0;
   #alive = true;
   #closing = false;
-  #privateKey = 0;
-  #rounds = 0;
+  readonly #keys = new ClientHandshake();
   #handshake: { resolve: () => void; reject: (err: Error) => void } | undefined;
 
   private constructor(socket: Socket, options: FramedLoadOptions) {
@@ -83,7 +72,7 @@ export class FramedLoadConnection implements LoadConnection {
       role: 'client',
       onMessage: (message) => {
         if (message.type === 'response') this.#onResponse(message.id, message.status);
-        else if (message.type === 'server-hello') this.#onHello(message.status, message.publicKey);
+        else if (message.type === 'server-hello') this.#onHello(message);
         else {
           const name = errorCodeName(message.code) ?? `error ${message.code}`;
           this.#fail(
@@ -123,7 +112,7 @@ export class FramedLoadConnection implements LoadConnection {
     const connection = new FramedLoadConnection(socket, options);
     return new Promise((resolve, reject) => {
       connection.#handshake = { resolve: () => resolve(connection), reject };
-      connection.#sendHello();
+      connection.#framed.send([connection.#keys.hello()]);
     });
   }
 
@@ -135,41 +124,25 @@ export class FramedLoadConnection implements LoadConnection {
     return this.#alive;
   }
 
-  #sendHello(): void {
-    this.#rounds += 1;
-    const keys = createKeyPair(SEED_GROUP);
-    this.#privateKey = keys.privateKey;
-    this.#framed.sendClientHello({ cipher: CipherId.CAESAR, publicKey: keys.publicKey });
-  }
-
-  #onHello(status: number, publicKey: number): void {
-    if (status !== HelloStatus.OK) {
-      const name = helloStatusName(status) ?? String(status);
-      this.#fail(new LoadConnectionError('RTT_ERR_HELLO_REFUSED', `hello refused: ${name}`));
-      return;
-    }
-    let shared: number;
+  #onHello(hello: ServerHelloMessage): void {
     try {
-      shared = deriveSharedKey(this.#privateKey, publicKey, SEED_GROUP);
+      const outcome = this.#keys.onServerHello(hello);
+      if (outcome.type === 'rekey') {
+        // Key 0 would be no encryption at all: the protocol says hello again with fresh keys.
+        this.#framed.expectHello();
+        this.#framed.send([this.#keys.hello()]);
+        return;
+      }
+      this.#framed.setCipher(outcome.cipher);
     } catch (err) {
+      const error = err as Error & { code?: string };
       this.#fail(
-        new LoadConnectionError('RTT_ERR_BAD_SERVER_KEY', 'the server sent a bad key', {
+        new LoadConnectionError(error.code ?? 'RTT_ERR_HELLO', `hello failed: ${error.message}`, {
           cause: err,
         }),
       );
       return;
     }
-    if (isWeakSharedSecret(shared)) {
-      // Key 0 would be no encryption at all: the protocol says hello again with fresh keys.
-      if (this.#rounds >= MAX_HELLO_ROUNDS) {
-        this.#fail(new LoadConnectionError('RTT_ERR_WEAK_KEY', 'no usable key after re-keying'));
-        return;
-      }
-      this.#framed.expectHello();
-      this.#sendHello();
-      return;
-    }
-    this.#framed.setCipher(createCaesarCipher(caesarKeyFromSharedSecret(shared)));
     this.#handshake?.resolve();
     this.#handshake = undefined;
   }

@@ -1,13 +1,5 @@
 import net from 'node:net';
-import {
-  caesarKeyFromSharedSecret,
-  createCaesarCipher,
-  createKeyPair,
-  deriveSharedKey,
-  isWeakSharedSecret,
-  SEED_GROUP,
-} from '@rtt/cipher';
-import { Status } from '@rtt/protocol';
+import { ServerHandshake, Status } from '@rtt/protocol';
 import { FramedSocket } from '@rtt/protocol/node';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startBaselineServer } from './baseline-server.ts';
@@ -49,15 +41,16 @@ function stingyServer(answers: number, thenClose: boolean): net.Server {
   return net.createServer((socket) => {
     socket.on('error', () => {});
     let served = 0;
+    const handshake = new ServerHandshake();
     new FramedSocket(socket, {
       role: 'server',
       onMessage(message, framed) {
         if (message.type === 'client-hello') {
-          const keys = createKeyPair(SEED_GROUP);
-          const shared = deriveSharedKey(keys.privateKey, message.publicKey, SEED_GROUP);
-          framed.sendServerHello({ cipher: message.cipher, publicKey: keys.publicKey });
-          if (isWeakSharedSecret(shared)) framed.expectHello();
-          else framed.setCipher(createCaesarCipher(caesarKeyFromSharedSecret(shared)));
+          const result = handshake.onClientHello(message);
+          if (result.error) throw result.error;
+          framed.send([result.reply]);
+          if (result.outcome.type === 'rekey') framed.expectHello();
+          else framed.setCipher(result.outcome.cipher);
           return;
         }
         if (served < answers) {
