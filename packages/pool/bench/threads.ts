@@ -4,6 +4,9 @@
  * a noisy machine hits every configuration alike. Prints medians and the ratio to the best.
  *
  *   pnpm --filter @rtt/pool bench [-- --connections 50 --seconds 2 --rounds 3 --threads 0,1,2,4,32]
+ *
+ * A `--threads` entry `T:A` also sets `activeThreads` to A (`2:2` runs two session threads
+ * from the start; plain `2` keeps the default, one per core but one).
  */
 import { execFile } from 'node:child_process';
 import net from 'node:net';
@@ -20,12 +23,19 @@ const { values } = parseArgs({
     threads: { type: 'string', default: '0,1,2,4,32' },
   },
 });
-const threadCounts = values.threads.split(',').map(Number);
+const configs = values.threads.split(',').map((entry) => {
+  const [threads = 0, active] = entry.split(':').map(Number);
+  return { label: entry, threads, active };
+});
 const session = new URL('./echo-session.ts', import.meta.url);
 const load = new URL('./load.ts', import.meta.url).pathname;
 
-async function measure(threads: number): Promise<number> {
-  const pool = createPool({ session, threads });
+async function measure({ threads, active }: (typeof configs)[number]): Promise<number> {
+  const pool = createPool({
+    session,
+    threads,
+    ...(active === undefined ? {} : { activeThreads: active }),
+  });
   const server = net.createServer(
     { pauseOnConnect: true },
     (socket) => void pool.adopt(socket, {}),
@@ -46,21 +56,21 @@ async function measure(threads: number): Promise<number> {
   }
 }
 
-const results = new Map<number, number[]>(threadCounts.map((t) => [t, []]));
+const results = new Map<string, number[]>(configs.map((c) => [c.label, []]));
 for (let round = 1; round <= Number(values.rounds); round += 1) {
-  for (const threads of threadCounts) {
-    const rps = await measure(threads);
-    results.get(threads)?.push(rps);
-    process.stderr.write(`round ${round}: threads ${threads}: ${Math.round(rps)} req/s\n`);
+  for (const config of configs) {
+    const rps = await measure(config);
+    results.get(config.label)?.push(rps);
+    process.stderr.write(`round ${round}: threads ${config.label}: ${Math.round(rps)} req/s\n`);
   }
 }
 const median = (xs: number[]) => {
   const sorted = [...xs].sort((a, b) => a - b);
   return sorted[Math.floor(sorted.length / 2)] ?? 0;
 };
-const medians = threadCounts.map((threads) => ({
-  threads,
-  rps: median(results.get(threads) ?? []),
+const medians = configs.map(({ label }) => ({
+  threads: label,
+  rps: median(results.get(label) ?? []),
 }));
 const best = Math.max(...medians.map((m) => m.rps));
 console.log(
