@@ -8,10 +8,9 @@
  *   pnpm --filter bench baseline -- -p 7800
  */
 import net from 'node:net';
-import { integerIn, programArgs, UsageError } from '@rtt/cli-support';
+import { answeredHelpOrVersion, commandLine, integerIn, programArgs } from '@rtt/cli-support';
 import { Command, ServerHandshake, Status } from '@rtt/protocol';
 import { FramedSocket } from '@rtt/protocol/node';
-import yargs from 'yargs';
 
 const pad = (value: number, width = 2) => String(value).padStart(width, '0');
 
@@ -100,21 +99,15 @@ async function main(): Promise<number> {
   let host: string;
   let port: number;
   try {
-    const parsed = await yargs(programArgs(process.argv))
-      .scriptName('baseline')
-      .usage('$0 [options]\n\nA minimal single-threaded server on the framed wire, for benchmarks.')
-      .parserConfiguration({ 'short-option-groups': false })
+    const parsed = await commandLine(programArgs(process.argv), {
+      name: 'baseline',
+      usage: '$0 [options]\n\nA minimal single-threaded server on the framed wire, for benchmarks.',
+      version: false,
+    })
       .option('ip', { alias: ['host'], type: 'string', default: '127.0.0.1' })
       .option('port', { alias: 'p', type: 'number', default: 7800 })
-      .help()
-      .version(false)
-      .strict()
-      .exitProcess(false)
-      .fail((message, err) => {
-        throw err ?? new UsageError(message.replace(/\s*\n\s*/g, ' '));
-      })
       .parse();
-    if (parsed.help === true) return 0;
+    if (answeredHelpOrVersion(parsed)) return 0;
     host = String(parsed.ip);
     port = integerIn('port', parsed.port, 0, 65535);
   } catch (err) {

@@ -1,6 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { integerIn, UsageError } from '@rtt/cli-support';
-import yargs from 'yargs';
+import { answeredHelpOrVersion, commandLine, integerIn, UsageError } from '@rtt/cli-support';
 
 /** The commands the bench can send. PING exists only on the framed protocol. */
 export const BENCH_COMMANDS = ['TIME', 'DATE', 'TEMP', 'PING'] as const;
@@ -79,13 +78,12 @@ export async function parseBenchArgs(
   version = '0.1.0',
   fileLimit: number | undefined = openFileLimit(),
 ): Promise<BenchOptions | undefined> {
-  const parsed = await yargs([...args])
-    .scriptName('bench')
-    .usage(
+  const parsed = await commandLine(args, {
+    name: 'bench',
+    usage:
       '$0 [options]\n\nLoad generator for the rtt server: many connections, many requests, throughput and latency percentiles.',
-    )
-    // The seed spells the address option `-ip`; without this, yargs reads it as `-i -p`.
-    .parserConfiguration({ 'short-option-groups': false })
+    version,
+  })
     .option('ip', {
       alias: ['host'],
       type: 'string',
@@ -150,18 +148,9 @@ export async function parseBenchArgs(
     })
     .option('json', { type: 'boolean', default: false, describe: 'print one JSON line' })
     .option('csv', { type: 'boolean', default: false, describe: 'print CSV' })
-    .version(version)
-    .help()
-    .alias('help', 'h')
-    .strict()
-    .exitProcess(false)
-    .fail((message, err) => {
-      // Some of yargs' messages span lines ("Invalid values:\n  Argument: ..."): one line here.
-      throw err ?? new UsageError(message.replace(/\s*\n\s*/g, ' '));
-    })
     .parse();
 
-  if (parsed.help === true || parsed.version === true) return undefined;
+  if (answeredHelpOrVersion(parsed)) return undefined;
   if (parsed._.length > 0) throw new UsageError(`unexpected argument ${String(parsed._[0])}`);
   const ip = String(parsed.ip);
   if (ip.length === 0) throw new UsageError('the server address is empty');

@@ -12,8 +12,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, platform } from 'node:os';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { programArgs, UsageError } from '@rtt/cli-support';
-import yargs from 'yargs';
+import { answeredHelpOrVersion, commandLine, programArgs, UsageError } from '@rtt/cli-support';
 import {
   ENTRY,
   killChildren,
@@ -96,11 +95,12 @@ interface CompareOptions {
 }
 
 async function parseCompareArgs(args: readonly string[]): Promise<CompareOptions | undefined> {
-  const parsed = await yargs([...args])
-    .scriptName('compare')
-    .usage(
+  const parsed = await commandLine(args, {
+    name: 'compare',
+    usage:
       '$0 [options]\n\nThe real server against the baseline, side by side; see docs/BENCHMARKS.md.',
-    )
+    version: false,
+  })
     .option('runs', { type: 'number', default: 3, describe: 'rounds; every figure is a median' })
     .option('duration', { type: 'number', default: 2, describe: 'seconds per bench run' })
     .option('warmup', { type: 'number', default: 20_000, describe: 'requests before each run' })
@@ -119,15 +119,8 @@ async function parseCompareArgs(args: readonly string[]): Promise<CompareOptions
       default: fileURLToPath(new URL('../results/latest.json', import.meta.url)),
       describe: 'results file for plot',
     })
-    .strict()
-    .help()
-    .version(false)
-    .exitProcess(false)
-    .fail((message, err) => {
-      throw err ?? new UsageError(message.replace(/\s*\n\s*/g, ' '));
-    })
     .parse();
-  if (parsed.help === true) return undefined;
+  if (answeredHelpOrVersion(parsed)) return undefined;
   const positive = (name: string, value: number, min = 1) => {
     if (!Number.isFinite(value) || value < min) throw new UsageError(`invalid ${name}: ${value}`);
     return value;

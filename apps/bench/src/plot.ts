@@ -10,8 +10,7 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { programArgs, UsageError } from '@rtt/cli-support';
-import yargs from 'yargs';
+import { answeredHelpOrVersion, commandLine, programArgs } from '@rtt/cli-support';
 import { findSummary, type ResultsFile } from './results.ts';
 import { barChart, lineChart } from './svg-chart.ts';
 
@@ -106,9 +105,11 @@ async function main(): Promise<number> {
   let input: string;
   let outDir: string;
   try {
-    const parsed = await yargs(programArgs(process.argv))
-      .scriptName('plot')
-      .usage('$0 [options]\n\nSVG charts from a results file written by compare.')
+    const parsed = await commandLine(programArgs(process.argv), {
+      name: 'plot',
+      usage: '$0 [options]\n\nSVG charts from a results file written by compare.',
+      version: false,
+    })
       .option('in', {
         type: 'string',
         default: fileURLToPath(new URL('../results/latest.json', import.meta.url)),
@@ -119,15 +120,8 @@ async function main(): Promise<number> {
         default: fileURLToPath(new URL('../../../docs', import.meta.url)),
         describe: 'where the SVG files go',
       })
-      .strict()
-      .help()
-      .version(false)
-      .exitProcess(false)
-      .fail((message, err) => {
-        throw err ?? new UsageError(message.replace(/\s*\n\s*/g, ' '));
-      })
       .parse();
-    if (parsed.help === true) return 0;
+    if (answeredHelpOrVersion(parsed)) return 0;
     input = resolve(parsed.in);
     outDir = resolve(parsed['out-dir']);
   } catch (err) {

@@ -1,5 +1,4 @@
-import { integerIn, UsageError } from '@rtt/cli-support';
-import yargs from 'yargs';
+import { answeredHelpOrVersion, commandLine, integerIn, UsageError } from '@rtt/cli-support';
 
 export interface ClientOptions {
   ip: string;
@@ -19,13 +18,12 @@ export async function parseClientArgs(
   args: readonly string[],
   version = '0.1.0',
 ): Promise<ClientOptions | undefined> {
-  const parsed = await yargs([...args])
-    .scriptName('client')
-    .usage(
+  const parsed = await commandLine(args, {
+    name: 'client',
+    usage:
       '$0 [host] [options]\n\nThe rtt client: asks the server for its time, date and temperature, with round-trip times.',
-    )
-    // The seed spells the address option `-ip`; without this, yargs reads it as `-i -p`.
-    .parserConfiguration({ 'short-option-groups': false })
+    version,
+  })
     .command('$0 [host]', false, (y) =>
       y.positional('host', { type: 'string', describe: 'server address (same as -ip)' }),
     )
@@ -40,17 +38,8 @@ export async function parseClientArgs(
       default: 'framed' as const,
       describe: 'framed: our protocol; seed: the original Python server',
     })
-    .version(version)
-    .help()
-    .alias('help', 'h')
-    .strict()
-    // main() decides how to exit after --help and --version.
-    .exitProcess(false)
-    .fail((message, err) => {
-      throw err ?? new UsageError(message);
-    })
     .parse();
-  if (parsed.help === true || parsed.version === true) return undefined;
+  if (answeredHelpOrVersion(parsed)) return undefined;
 
   const positional = parsed.host as string | undefined;
   if (positional !== undefined && parsed.ip !== undefined && positional !== parsed.ip) {

@@ -1,6 +1,5 @@
 import { isIP } from 'node:net';
-import { integerIn, UsageError } from '@rtt/cli-support';
-import yargs from 'yargs';
+import { answeredHelpOrVersion, commandLine, integerIn, UsageError } from '@rtt/cli-support';
 import { LOG_LEVELS, type LogLevel } from './logger.ts';
 import { TEMPERATURE_SOURCES, type TemperatureSourceName } from './temperature.ts';
 
@@ -27,13 +26,12 @@ export async function parseServerArgs(
   args: readonly string[],
   version = '0.1.0',
 ): Promise<ServerOptions | undefined> {
-  const parsed = await yargs([...args])
-    .scriptName('server')
-    .usage(
+  const parsed = await commandLine(args, {
+    name: 'server',
+    usage:
       '$0 [options]\n\nThe rtt server: TIME, DATE, TEMP and PING, Caesar-encrypted, one pool task per connection.',
-    )
-    // The seed spells the address option `-ip`; without this, yargs reads it as `-i -p`.
-    .parserConfiguration({ 'short-option-groups': false })
+    version,
+  })
     .option('ip', {
       alias: ['host'],
       type: 'string',
@@ -72,17 +70,8 @@ export async function parseServerArgs(
       default: 'text',
       describe: 'seed-style lines or JSON lines',
     })
-    .version(version)
-    .help()
-    .alias('help', 'h')
-    .strict()
-    // main() decides how to exit after --help and --version.
-    .exitProcess(false)
-    .fail((message, err) => {
-      throw err ?? new UsageError(message);
-    })
     .parse();
-  if (parsed.help === true || parsed.version === true) return undefined;
+  if (answeredHelpOrVersion(parsed)) return undefined;
 
   if (parsed._.length > 0) throw new UsageError(`unexpected argument ${String(parsed._[0])}`);
   const ip = String(parsed.ip);
