@@ -31,6 +31,9 @@ export function nowMicros(): number {
   return Math.floor((performance.timeOrigin + performance.now()) * 1000);
 }
 
+/** How much of an unknown command an error answer quotes. */
+export const MAX_ECHO = 32;
+
 /** The answers the server gives, by command name. */
 export type Answer = { ok: true; text: string } | { ok: false; text: string };
 
@@ -51,6 +54,7 @@ export function answer(command: string, temperature: TemperatureSource): Answer 
     case 'TEMP':
       return { ok: true, text: formatTemperature(temperature.read()) };
     default:
-      return { ok: false, text: `unknown command ${JSON.stringify(command)}` };
+      // Quote a bounded prefix: the text came from the client and need not be echoed whole.
+      return { ok: false, text: `unknown command ${JSON.stringify(command.slice(0, MAX_ECHO))}` };
   }
 }

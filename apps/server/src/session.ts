@@ -97,6 +97,14 @@ export const serveConnection: SessionHandler<ConnectionContext> = (socket, conte
       socket.destroy();
       return;
     }
+    // Backpressure: a client that sends requests without reading the answers gets no more
+    // of its bytes read until the answers already queued have drained.
+    socket.on('data', () => {
+      if (socket.writableNeedDrain && !socket.isPaused()) {
+        socket.pause();
+        socket.once('drain', () => socket.resume());
+      }
+    });
     socket.resume();
   });
   control.signal.addEventListener('abort', () => {

@@ -1,0 +1,52 @@
+import { UsageError } from '@rtt/cli-support';
+import { describe, expect, it } from 'vitest';
+import { parseServerArgs } from './cli.ts';
+import { displayAddress } from './context.ts';
+
+describe('parseServerArgs', () => {
+  it("has the seed's defaults", async () => {
+    expect(await parseServerArgs([])).toMatchObject({ ip: '0.0.0.0', port: 7777, threads: 32 });
+  });
+
+  it('reads -ip as one option, and the long forms', async () => {
+    expect(await parseServerArgs(['-ip', '127.0.0.1', '-p', '8000', '-t', '4'])).toMatchObject({
+      ip: '127.0.0.1',
+      port: 8000,
+      threads: 4,
+    });
+    expect(await parseServerArgs(['--host', '::1', '--port', '0', '--threads', '0'])).toMatchObject(
+      {
+        ip: '::1',
+        port: 0,
+        threads: 0,
+      },
+    );
+  });
+
+  it('turns seconds into milliseconds', async () => {
+    expect(await parseServerArgs(['--handshake-timeout', '0.5'])).toMatchObject({
+      handshakeTimeout: 500,
+    });
+  });
+
+  it.each([
+    [['-p', '70000']],
+    [['-p', 'seven']],
+    [['-t', '-3']],
+    [['-t', '1.5']],
+    [['-ip', '300.1.1.1']],
+    [['--handshake-timeout', '0']],
+    [['--log-level', 'loud']],
+    [['stray']],
+  ])('refuses %j with a UsageError', async (args) => {
+    await expect(parseServerArgs(args)).rejects.toBeInstanceOf(UsageError);
+  });
+});
+
+describe('displayAddress', () => {
+  it('shows an IPv4 client on a dual-stack socket as the seed does', () => {
+    expect(displayAddress('::ffff:10.0.2.5')).toBe('10.0.2.5');
+    expect(displayAddress('::1')).toBe('::1');
+    expect(displayAddress(undefined)).toBe('unknown');
+  });
+});
