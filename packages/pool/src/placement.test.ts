@@ -5,7 +5,11 @@ const workers = (...usage: number[]) => usage.map((currentUsage) => ({ currentUs
 
 function placement(
   total: number,
-  overrides: Partial<{ activeThreads: number; connectionsPerThread: number }> = {},
+  overrides: Partial<{
+    activeThreads: number;
+    connectionsPerThread: number;
+    onDequeued: () => void;
+  }> = {},
 ) {
   return new Placement({
     activeThreads: 2,
@@ -77,7 +81,8 @@ describe('Placement.choose', () => {
 
 describe('Placement bookkeeping', () => {
   it('counts a task queued while submitting and releases it when a thread takes it later', () => {
-    const p = placement(2);
+    let dequeued = 0;
+    const p = placement(2, { onDequeued: () => (dequeued += 1) });
     p.submitting = true;
     expect(p.choose(workers(4, 4))).toBeNull();
     p.submitting = false;
@@ -85,6 +90,7 @@ describe('Placement bookkeeping', () => {
     // A thread frees up: piscina asks the balancer again for the queued task.
     expect(p.choose(workers(3, 4))).not.toBeNull();
     expect(p.mustHold).toBe(false);
+    expect(dequeued).toBe(1);
   });
 
   it('does not count a failed retry from the queue twice', () => {

@@ -14,6 +14,8 @@ export interface PlacementOptions {
   threads: number;
   /** Threads the pool has now, starting ones included. */
   totalThreads: () => number;
+  /** Called when a task that waited in piscina's queue has been given a thread. */
+  onDequeued?: () => void;
 }
 
 /**
@@ -71,6 +73,8 @@ export class Placement {
       if (this.submitting) this.queued += 1;
     } else if (!this.submitting && this.queued > 0) {
       this.queued -= 1;
+      // The pool may be holding connections behind this one: they can go now.
+      this.#options.onDequeued?.();
     }
     return chosen;
   }

@@ -18,7 +18,7 @@ export interface PoolStats {
   threads: number;
   /** Connections being served in threads. */
   connections: number;
-  /** Connections accepted but waiting for a thread (only while the pool grows). */
+  /** Connections accepted but waiting for a thread to start (only while the pool grows). */
   waiting: number;
   /** Sessions and tasks finished so far. */
   completed: number;
@@ -78,6 +78,8 @@ export class ConnectionPool<TContext = unknown, TTask = unknown, TResult = unkno
       connectionsPerThread,
       threads,
       totalThreads: () => this.#piscina?.threads.length ?? 0,
+      // Called from inside piscina's dispatch loop: release on the next microtask.
+      onDequeued: () => queueMicrotask(() => this.#release()),
     });
     const workerData: PoolWorkerData = {
       session: this.options.session,
@@ -177,8 +179,6 @@ export class ConnectionPool<TContext = unknown, TTask = unknown, TResult = unkno
       resolve(summary);
       this.#release();
     });
-    // A queued task may have just left piscina's queue: let held connections through.
-    queueMicrotask(() => this.#release());
   }
 
   /** Hands a task to piscina, telling placement that this is a new task, not a queued one. */
@@ -188,10 +188,8 @@ export class ConnectionPool<TContext = unknown, TTask = unknown, TResult = unkno
     }
     this.#placement.submitting = true;
     try {
+      // piscina reports every failure, a socket postMessage refuses included, as a rejection.
       return this.#piscina.run(message, { transferList: transferList as never[] });
-    } catch (err) {
-      // postMessage refuses a socket that is already reading or closed.
-      return Promise.reject(err);
     } finally {
       this.#placement.submitting = false;
     }
@@ -245,7 +243,7 @@ export class ConnectionPool<TContext = unknown, TTask = unknown, TResult = unkno
     return {
       threads: this.#piscina?.threads.length ?? 0,
       connections: this.#connections,
-      waiting: this.#backlog.length,
+      waiting: this.#backlog.length + (this.#placement?.queued ?? 0),
       completed: this.#piscina?.completed ?? this.#inlineCompleted,
     };
   }

@@ -91,6 +91,24 @@ describe('adopt', () => {
     await Promise.all(server.summaries);
   });
 
+  it('serves connections that arrive together while a thread starts: none is left waiting', async () => {
+    const p = pool({ threads: 2, activeThreads: 1, connectionsPerThread: 1 });
+    const server = await served(p);
+    // All at once: the second waits in piscina's queue for the new thread, the third in the
+    // pool's own backlog behind it, and must be released when the second is placed.
+    const clients = await Promise.all([1, 2, 3].map(() => connect(server.port)));
+    const answers = await Promise.all(
+      clients.map((client, i) => {
+        client.socket.write(`burst${i}`);
+        return client.next();
+      }),
+    );
+    for (const [i, answer] of answers.entries()) expect(answer).toMatch(new RegExp(`:burst${i}$`));
+    expect(p.stats).toMatchObject({ threads: 2, connections: 3, waiting: 0 });
+    for (const client of clients) client.socket.end();
+    await Promise.all(server.summaries);
+  });
+
   it('closes only the connection whose handler throws', async () => {
     const p = pool({ threads: 1 });
     const server = await served(p, (i) => ({ mode: i === 0 ? 'throw' : 'echo' }));
