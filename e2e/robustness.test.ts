@@ -12,6 +12,7 @@ import {
   GroupId,
   HelloStatus,
   PROTOCOL_VERSION,
+  Status,
 } from '@rtt/protocol';
 import { afterEach, describe, expect, it } from 'vitest';
 import { CLIENT_MAIN, killAll, Proc, runClient, startServer } from './harness.ts';
@@ -70,6 +71,46 @@ describe('a server under abuse stays up and keeps answering', () => {
     expect(peer.received().length).toBe(0);
     await server.waitFor(/no key exchange within 0\.3 s/);
     await stillAnswers(port);
+  });
+
+  it('tells a framed client that stalls mid-hello why it is closed: ERROR HANDSHAKE_TIMEOUT', async () => {
+    const { proc: server, port } = await startServer(['--handshake-timeout', '0.3']);
+    const peer = await raw(port);
+    peer.socket.write(Buffer.from('RTT', 'latin1'));
+    await peer.closed;
+    expect(serverMessages(peer.received())).toEqual([
+      expect.objectContaining({ type: 'error', code: ErrorCode.HANDSHAKE_TIMEOUT }),
+    ]);
+    await server.waitFor(/no key exchange within 0\.3 s/);
+    await stillAnswers(port);
+  });
+
+  it('answers an unknown command code with UNKNOWN_COMMAND and keeps the session', async () => {
+    const { port } = await startServer();
+    const peer = await raw(port);
+    peer.socket.write(hello(undefined, { cipher: CipherId.NONE }));
+    peer.socket.write(concatFrame(encodeRequest(5, 9)));
+    peer.socket.write(concatFrame(encodeRequest(6, Command.PING, 'still')));
+    const responses: { id: number; status: number; text: string }[] = [];
+    const decoder = new FrameDecoder({
+      role: 'client',
+      onMessage: (m) => {
+        if (m.type === 'response')
+          responses.push({ id: m.id, status: m.status, text: Buffer.from(m.payload).toString() });
+      },
+    });
+    let offset = 0;
+    while (responses.length < 2) {
+      await new Promise((resolve) => setTimeout(resolve, 10));
+      const bytes = peer.received();
+      decoder.push(bytes.subarray(offset));
+      offset = bytes.length;
+    }
+    expect(responses).toEqual([
+      { id: 5, status: Status.UNKNOWN_COMMAND, text: 'unknown command 9' },
+      { id: 6, status: Status.OK, text: 'still' },
+    ]);
+    peer.socket.destroy();
   });
 
   it('closes a connection that starts with neither protocol', async () => {

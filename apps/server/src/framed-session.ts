@@ -56,12 +56,18 @@ export function serveFramed(socket: Socket, firstBytes: Uint8Array, deps: Sessio
       framed.sendResponse(request.id, Status.OK, request.payload);
       return;
     }
-    const name =
-      commandName(request.command) ?? `command 0x${request.command.toString(16).padStart(2, '0')}`;
+    const name = commandName(request.command);
+    if (name === undefined) {
+      // As docs/PROTOCOL.md shows it: the code, in decimal.
+      framed.sendResponse(request.id, Status.UNKNOWN_COMMAND, `unknown command ${request.command}`);
+      return;
+    }
     const result = answer(name, deps.temperature);
     framed.sendResponse(request.id, result.ok ? Status.OK : Status.UNKNOWN_COMMAND, result.text);
   };
 
+  deps.onHandshakeTimeout = () =>
+    refuse(framed, ErrorCode.HANDSHAKE_TIMEOUT, 'no key exchange in time');
   const framed = new FramedSocket(socket, {
     role: 'server',
     onMessage(message, framed) {

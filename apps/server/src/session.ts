@@ -16,6 +16,8 @@ export interface SessionDeps {
   who: string;
   /** Stops the handshake timer. */
   handshakeDone: () => void;
+  /** Set by a wire that can tell the client why it is closed; otherwise the socket is destroyed. */
+  onHandshakeTimeout?: () => void;
 }
 
 /** How long a closing socket may linger half-open before it is destroyed. */
@@ -30,7 +32,8 @@ const LINGER_MS = 2_000;
  */
 export function closeGently(socket: Socket): void {
   socket.end();
-  setTimeout(() => socket.destroy(), LINGER_MS).unref();
+  const linger = setTimeout(() => socket.destroy(), LINGER_MS).unref();
+  socket.once('close', () => clearTimeout(linger));
 }
 
 interface ThreadState {
@@ -71,7 +74,9 @@ export const serveConnection: SessionHandler<ConnectionContext> = (socket, conte
   const timer = setTimeout(() => {
     log.warning(`Closing ${who}: no key exchange within ${config.handshakeTimeout / 1000} s`);
     control.closeReason('handshake-timeout');
-    socket.destroy();
+    // Our protocol can say why (an ERROR frame, in clear); the seed wire cannot.
+    if (deps.onHandshakeTimeout) deps.onHandshakeTimeout();
+    else socket.destroy();
   }, config.handshakeTimeout);
   socket.once('close', () => clearTimeout(timer));
   const deps: SessionDeps = {

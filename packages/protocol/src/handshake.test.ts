@@ -66,12 +66,13 @@ describe('ClientHandshake and ServerHandshake', () => {
   });
 });
 
-describe('ServerHandshake refusals', () => {
-  const hello = (
-    overrides: Partial<{ version: number; cipher: number; group: number; publicKey: number }>,
-  ) =>
-    decodeClientHello(encodeClientHello({ cipher: CipherId.CAESAR, publicKey: 190, ...overrides }));
+/** A decoded ClientHello: Caesar, public key 190, unless overridden. */
+const hello = (
+  overrides: Partial<{ version: number; cipher: number; group: number; publicKey: number }>,
+) =>
+  decodeClientHello(encodeClientHello({ cipher: CipherId.CAESAR, publicKey: 190, ...overrides }));
 
+describe('ServerHandshake refusals', () => {
   it.each([
     ['an unknown version', { version: 2 }, HelloStatus.UNSUPPORTED_VERSION],
     ['an unknown cipher', { cipher: 9 }, HelloStatus.UNSUPPORTED_CIPHER],
@@ -101,11 +102,27 @@ describe('ServerHandshake refusals', () => {
     expect(result.error).toBeInstanceOf(UnsupportedCipherError);
   });
 
-  it(`stops after ${MAX_HELLO_ROUNDS} rounds with an ERROR, not a hello`, () => {
-    const server = new ServerHandshake();
+  it(`refuses a ${MAX_HELLO_ROUNDS + 1}th hello with an ERROR, not a hello`, () => {
+    // Private key 1 for the server (the random word 0): shared = the client's key, never weak.
+    const server = new ServerHandshake({ random: (word) => word.fill(0) });
     for (let i = 0; i < MAX_HELLO_ROUNDS; i += 1)
       expect(server.onClientHello(hello({})).error).toBeUndefined();
     const last = server.onClientHello(hello({}));
+    expect(last.error).toBeInstanceOf(TooManyRekeysError);
+    expect(last.reply).toBeNull();
+  });
+});
+
+describe('the round limit', () => {
+  it(`answers TOO_MANY_REKEYS in place of the ${MAX_HELLO_ROUNDS}th ServerHello when every key is weak`, () => {
+    // Server private key 2 (random word 1) and a client key of 11^16: shared 11^32 = 256 = key 0.
+    const server = new ServerHandshake({ random: (word) => word.fill(1) });
+    const weakClientKey = Number(11n ** 16n % 257n);
+    for (let round = 1; round < MAX_HELLO_ROUNDS; round += 1) {
+      const result = server.onClientHello(hello({ publicKey: weakClientKey }));
+      expect(result.outcome).toEqual({ type: 'rekey' });
+    }
+    const last = server.onClientHello(hello({ publicKey: weakClientKey }));
     expect(last.error).toBeInstanceOf(TooManyRekeysError);
     expect(last.reply).toBeNull();
   });

@@ -5,6 +5,7 @@ import {
   type DhGroup,
   deriveSharedKey,
   isWeakSharedSecret,
+  type RandomSource,
   SEED_GROUP,
   validatePublicKey,
 } from '@rtt/cipher';
@@ -61,11 +62,14 @@ function checkPublicKey(publicKey: number): void {
 export class ClientHandshake {
   /** The cipher id this client asks for. */
   readonly cipher: number;
+  readonly #random: RandomSource | undefined;
   #privateKey = -1;
   #rounds = 0;
 
-  constructor(options: { cipher?: number } = {}) {
+  /** `random` replaces the platform's randomness, for tests. */
+  constructor(options: { cipher?: number; random?: RandomSource } = {}) {
     this.cipher = options.cipher ?? CipherId.CAESAR;
+    this.#random = options.random;
   }
 
   /** Hello rounds so far. */
@@ -80,7 +84,7 @@ export class ClientHandshake {
   hello(): Uint8Array {
     if (this.#rounds >= MAX_HELLO_ROUNDS) throw new TooManyRekeysError(MAX_HELLO_ROUNDS);
     this.#rounds += 1;
-    const keys = createKeyPair(GROUP);
+    const keys = createKeyPair(GROUP, this.#random);
     this.#privateKey = keys.privateKey;
     return encodeClientHello({
       version: PROTOCOL_VERSION,
@@ -119,7 +123,8 @@ export type ServerHelloResult =
 /**
  * The server's side of the hello: checks each ClientHello (version, group, cipher, a public
  * key in the generator's subgroup and not degenerate), answers with a fresh key pair, and
- * allows at most `MAX_HELLO_ROUNDS` rounds.
+ * allows at most `MAX_HELLO_ROUNDS` rounds: if the last one is weak too, it answers with
+ * TOO_MANY_REKEYS instead of a ServerHello.
  *
  * @example
  * const handshake = new ServerHandshake();
@@ -130,10 +135,13 @@ export type ServerHelloResult =
  */
 export class ServerHandshake {
   readonly #ciphers: readonly number[];
+  readonly #random: RandomSource | undefined;
   #rounds = 0;
 
-  constructor(options: { ciphers?: readonly number[] } = {}) {
+  /** `random` replaces the platform's randomness, for tests. */
+  constructor(options: { ciphers?: readonly number[]; random?: RandomSource } = {}) {
     this.#ciphers = options.ciphers ?? [CipherId.CAESAR, CipherId.NONE];
+    this.#random = options.random;
   }
 
   /** Hello rounds so far. */
@@ -155,14 +163,17 @@ export class ServerHandshake {
       const status = error.helloStatus ?? HelloStatus.BAD_PUBLIC_KEY;
       return { reply: encodeServerHello({ status, cipher: CipherId.NONE, publicKey: 0 }), error };
     }
-    const keys = createKeyPair(GROUP);
-    return {
-      reply: encodeServerHello({
-        status: HelloStatus.OK,
-        cipher: hello.cipher,
-        publicKey: keys.publicKey,
-      }),
-      outcome: agree(keys.privateKey, hello.publicKey, hello.cipher),
-    };
+    const keys = createKeyPair(GROUP, this.#random);
+    const outcome = agree(keys.privateKey, hello.publicKey, hello.cipher);
+    if (outcome.type === 'rekey' && this.#rounds >= MAX_HELLO_ROUNDS) {
+      // The last round allowed is weak too: an ERROR in place of the ServerHello, and close.
+      return { reply: null, error: new TooManyRekeysError(MAX_HELLO_ROUNDS) };
+    }
+    const reply = encodeServerHello({
+      status: HelloStatus.OK,
+      cipher: hello.cipher,
+      publicKey: keys.publicKey,
+    });
+    return { reply, outcome };
   }
 }
