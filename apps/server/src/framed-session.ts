@@ -21,20 +21,23 @@ export function serveFramed(socket: Socket, firstBytes: Uint8Array, deps: Sessio
   const { log, who, control, handshakeDone } = deps;
   const handshake = new ServerHandshake();
 
-  const refuse = (framed: FramedSocket<'server'>, code: number, message: string) => {
-    framed.sendError(code, message);
+  const hangUp = (framed: FramedSocket<'server'>) => {
     framed.detach();
     closeGently(socket);
+  };
+  const refuse = (framed: FramedSocket<'server'>, code: number, message: string) => {
+    framed.sendError(code, message);
+    hangUp(framed);
   };
 
   const onHello = (hello: ClientHelloMessage, framed: FramedSocket<'server'>) => {
     const result = handshake.onClientHello(hello);
     if (result.error) {
       log.warning(`Closing ${who}: bad hello (${result.error.message})`);
+      // A refusing ServerHello where the hello itself was wrong, else an ERROR frame.
       if (result.reply) {
         framed.send([result.reply]);
-        framed.detach();
-        closeGently(socket);
+        hangUp(framed);
       } else {
         refuse(framed, result.error.wireCode, result.error.message);
       }
