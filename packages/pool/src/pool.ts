@@ -9,7 +9,7 @@ import { CLOSING, type PoolWorkerData, type TaskMessage } from './messages.ts';
 import { type PoolOptions, type ResolvedPoolOptions, resolvePoolOptions } from './options.ts';
 import { Placement } from './placement.ts';
 import { assertSocketTransfer } from './runtime.ts';
-import { loadDefaultExport, serveSession } from './serve.ts';
+import { loadDefaultExport, SessionRegistry, serveSession } from './serve.ts';
 import type { SessionHandler, SessionSummary, TaskHandler } from './session.ts';
 
 /** A live view of the pool, for logs and benchmarks. */
@@ -55,8 +55,8 @@ export class ConnectionPool<TContext = unknown, TTask = unknown, TResult = unkno
   readonly #piscina: Piscina | undefined;
   readonly #placement: Placement | undefined;
   readonly #channel: BroadcastChannel | undefined;
-  /** With `threads: 0`: sessions run here; these tell them to finish, then force them. */
-  readonly #inline = { closing: new AbortController(), forcing: new AbortController() };
+  /** With `threads: 0`: the sessions running here, to tell them to finish, then force them. */
+  readonly #inline = new SessionRegistry();
   #inlineSession: Promise<SessionHandler> | undefined;
   #inlineTask: Promise<TaskHandler> | undefined;
   #inlineCompleted = 0;
@@ -132,18 +132,9 @@ export class ConnectionPool<TContext = unknown, TTask = unknown, TResult = unkno
   async #serveInline(socket: Socket, context: TContext): Promise<SessionSummary> {
     this.#inlineSession ??= loadDefaultExport<SessionHandler>(this.options.session, 'session');
     this.#connections += 1;
-    const { closing, forcing } = this.#inline;
     const served = this.#inlineSession.then(
       (handler) =>
-        serveSession(
-          handler,
-          socket,
-          context,
-          closing.signal,
-          threadId,
-          this.options.data,
-          forcing.signal,
-        ),
+        serveSession(handler, socket, context, this.#inline, threadId, this.options.data),
       (err: unknown) => {
         socket.destroy();
         return emptySummary('handler-error', err instanceof Error ? err.message : String(err));
@@ -267,14 +258,14 @@ export class ConnectionPool<TContext = unknown, TTask = unknown, TResult = unkno
       held.resolve(emptySummary('shutdown'));
     }
     this.#channel?.postMessage(CLOSING);
-    this.#inline.closing.abort();
+    this.#inline.closeAll();
     let timer: NodeJS.Timeout | undefined;
     const deadline = new Promise<void>((resolve) => {
       timer = setTimeout(resolve, timeout);
     });
     await Promise.race([Promise.allSettled([...this.#inFlight]), deadline]);
     clearTimeout(timer);
-    this.#inline.forcing.abort();
+    this.#inline.forceAll();
     await this.#piscina?.destroy();
     // Let the last summaries (forced ones included) reach their callers.
     await Promise.allSettled([...this.#inFlight]);

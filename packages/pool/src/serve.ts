@@ -2,6 +2,60 @@ import type { Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import type { CloseReason, SessionControl, SessionHandler, SessionSummary } from './session.ts';
 
+/** What a {@link SessionRegistry} can do to one live session. */
+interface LiveSession {
+  /** Aborts the session's signal: finish up. */
+  close(): void;
+  /** Destroys the socket: the deadline has passed. */
+  force(): void;
+}
+
+/**
+ * The sessions open in one thread (or, with `threads: 0`, on the calling thread), so that
+ * closing can reach each of them. A plain set rather than listeners on one shared
+ * `AbortSignal`: Node's EventTarget checks every listener already there before adding one,
+ * which made accepting 10,000 connections quadratic (1.8 s of a 2.5 s profile).
+ *
+ * @example
+ * const sessions = new SessionRegistry();
+ * void serveSession(handler, socket, context, sessions, threadId, data);
+ * sessions.closeAll(); // every session's control.signal aborts
+ */
+export class SessionRegistry {
+  readonly #live = new Set<LiveSession>();
+  #closing = false;
+
+  /** Whether `closeAll()` has been called: sessions that start now are told at once. */
+  get closing(): boolean {
+    return this.#closing;
+  }
+
+  /** Sessions open now. */
+  get size(): number {
+    return this.#live.size;
+  }
+
+  add(session: LiveSession): void {
+    this.#live.add(session);
+    if (this.#closing) session.close();
+  }
+
+  delete(session: LiveSession): void {
+    this.#live.delete(session);
+  }
+
+  /** Tells every open session, and every later one, to finish. */
+  closeAll(): void {
+    this.#closing = true;
+    for (const session of this.#live) session.close();
+  }
+
+  /** Destroys every open session's socket. */
+  forceAll(): void {
+    for (const session of [...this.#live]) session.force();
+  }
+}
+
 /**
  * Serves one socket with a session handler and resolves with its summary once the socket
  * closes. Used by the pool threads and, with `threads: 0`, on the calling thread.
@@ -10,11 +64,9 @@ export function serveSession(
   handler: SessionHandler,
   socket: Socket,
   context: unknown,
-  closing: AbortSignal,
+  sessions: SessionRegistry,
   threadId: number,
   data: unknown,
-  /** Aborted when the close deadline passes: the socket is destroyed. */
-  forcing?: AbortSignal,
 ): Promise<SessionSummary> {
   const started = performance.now();
   let requests = 0;
@@ -25,15 +77,17 @@ export function serveSession(
     reason = next;
     if (detail !== undefined) error = detail;
   };
-  // Each session gets a signal of its own, linked to the pool's while the socket lives: the
-  // handler's listeners then go with the session instead of piling up on a signal that lives
-  // as long as the thread (which kept every closed session reachable).
-  const session = new AbortController();
-  const onClosing = () => session.abort();
-  if (closing.aborted) session.abort();
-  else closing.addEventListener('abort', onClosing, { once: true });
+  // Each session has a signal of its own: the handler's listeners go with the session.
+  const signal = new AbortController();
+  const live: LiveSession = {
+    close: () => signal.abort(),
+    force: () => {
+      setReason('forced');
+      socket.destroy();
+    },
+  };
   const control: SessionControl = {
-    signal: session.signal,
+    signal: signal.signal,
     threadId,
     data,
     countRequest(count = 1) {
@@ -42,29 +96,24 @@ export function serveSession(
     closeReason: setReason,
   };
   return new Promise((resolve) => {
-    socket.once('end', () => setReason(closing.aborted ? 'shutdown' : 'peer'));
+    socket.once('end', () => setReason(sessions.closing ? 'shutdown' : 'peer'));
     socket.once('error', (err: NodeJS.ErrnoException) =>
       setReason('error', err.code ?? err.message),
     );
-    const force = () => {
-      setReason('forced');
-      socket.destroy();
-    };
-    forcing?.addEventListener('abort', force, { once: true });
     socket.once('close', () => {
-      forcing?.removeEventListener('abort', force);
-      closing.removeEventListener('abort', onClosing);
+      sessions.delete(live);
       const summary: SessionSummary = {
         requests,
         bytesIn: socket.bytesRead,
         bytesOut: socket.bytesWritten,
         durationMs: performance.now() - started,
-        closedBy: reason ?? (closing.aborted ? 'shutdown' : 'session'),
+        closedBy: reason ?? (sessions.closing ? 'shutdown' : 'session'),
         threadId,
       };
       if (error !== undefined) summary.error = error;
       resolve(summary);
     });
+    sessions.add(live);
     // A throw inside the handler is that connection's problem only.
     const fail = (err: unknown) => {
       setReason('handler-error', err instanceof Error ? err.message : String(err));

@@ -3,17 +3,17 @@
  */
 import { BroadcastChannel, threadId, workerData } from 'node:worker_threads';
 import { CLOSING, type PoolWorkerData, type TaskMessage } from './messages.ts';
-import { loadDefaultExport, serveSession } from './serve.ts';
+import { loadDefaultExport, SessionRegistry, serveSession } from './serve.ts';
 import type { SessionHandler, TaskHandler } from './session.ts';
 
 const config = workerData as PoolWorkerData;
-const closing = new AbortController();
+const sessions = new SessionRegistry();
 
 const channel = new BroadcastChannel(config.channel);
 // The channel must not keep an otherwise finished thread alive.
 channel.unref();
 channel.onmessage = (event) => {
-  if ((event as MessageEvent).data === CLOSING) closing.abort();
+  if ((event as MessageEvent).data === CLOSING) sessions.closeAll();
 };
 
 let sessionHandler: Promise<SessionHandler> | undefined;
@@ -29,14 +29,7 @@ export default async function poolTask(message: TaskMessage): Promise<unknown> {
       message.socket.destroy();
       throw err;
     }
-    return serveSession(
-      handler,
-      message.socket,
-      message.context,
-      closing.signal,
-      threadId,
-      config.data,
-    );
+    return serveSession(handler, message.socket, message.context, sessions, threadId, config.data);
   }
   taskHandler ??= loadDefaultExport<TaskHandler>(config.task, 'task');
   return (await taskHandler)(message.task);

@@ -1,5 +1,4 @@
-import { EventEmitter } from 'node:events';
-import net, { type AddressInfo } from 'node:net';
+import net, { type AddressInfo, type Socket } from 'node:net';
 import { afterEach, describe, expect, expectTypeOf, it } from 'vitest';
 import {
   type ConnectionPool,
@@ -9,7 +8,7 @@ import {
   type SessionSummary,
   TaskFailedError,
 } from '../src/index.ts';
-import { serveSession } from '../src/serve.ts';
+import { SessionRegistry, serveSession } from '../src/serve.ts';
 import type { EchoContext } from './fixtures/echo-session.ts';
 import { connect, servePool } from './harness.ts';
 
@@ -238,24 +237,17 @@ describe('threads: 0', () => {
   });
 });
 
-describe('memory', () => {
-  it('leaves no listener behind on the pool-wide signals once sessions close', async () => {
-    const closing = new AbortController();
-    const forcing = new AbortController();
-    const handler = (
-      socket: import('node:net').Socket,
-      _context: unknown,
-      control: { signal: AbortSignal },
-    ) => {
-      control.signal.addEventListener('abort', () => socket.end());
+describe('the session registry', () => {
+  it('forgets sessions once they close, and reaches the open ones on close and force', async () => {
+    const sessions = new SessionRegistry();
+    const handler = (socket: Socket, _context: unknown, control: { signal: AbortSignal }) => {
+      control.signal.addEventListener('abort', () => socket.write('closing'));
       socket.on('end', () => socket.end());
       socket.resume();
     };
     const summaries: Promise<SessionSummary>[] = [];
     const server = net.createServer({ pauseOnConnect: true }, (socket) => {
-      summaries.push(
-        serveSession(handler, socket, {}, closing.signal, 0, undefined, forcing.signal),
-      );
+      summaries.push(serveSession(handler, socket, {}, sessions, 0, undefined));
     });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     const { port } = server.address() as AddressInfo;
@@ -265,9 +257,18 @@ describe('memory', () => {
       await client.closed;
     }
     await Promise.all(summaries);
+    // Closed sessions are not kept: nothing grows with every connection ever served.
+    expect(sessions.size).toBe(0);
+
+    const open = await connect(port);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(sessions.size).toBe(1);
+    sessions.closeAll();
+    expect(await open.next()).toBe('closing');
+    sessions.forceAll();
+    await open.closed;
+    expect(await summaries[20]).toMatchObject({ closedBy: 'forced' });
+    expect(sessions.size).toBe(0);
     server.close();
-    expect(summaries).toHaveLength(20);
-    expect(EventEmitter.getEventListeners(closing.signal, 'abort')).toHaveLength(0);
-    expect(EventEmitter.getEventListeners(forcing.signal, 'abort')).toHaveLength(0);
   });
 });
