@@ -104,6 +104,21 @@ export function formatTick(value: number): string {
   return `${+value.toPrecision(3)}`;
 }
 
+// A horizontal line and a label for every tick of the value axis.
+function gridLines(
+  ticks: readonly number[],
+  y: (value: number) => number,
+  plotW: number,
+): string[] {
+  return ticks.flatMap((tick) => {
+    const ty = y(tick).toFixed(1);
+    return [
+      `<line x1="${MARGIN.left}" x2="${MARGIN.left + plotW}" y1="${ty}" y2="${ty}" stroke="#e3e3e3"/>`,
+      `<text x="${MARGIN.left - 8}" y="${ty}" dy="4" text-anchor="end" fill="#444">${formatTick(tick)}</text>`,
+    ];
+  });
+}
+
 function frame(width: number, height: number, title: string, body: string[]): string {
   return [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" ${FONT} font-size="13">`,
@@ -144,15 +159,7 @@ export function lineChart(options: LineChartOptions): string {
   const x = (i: number) => MARGIN.left + (n === 1 ? plotW / 2 : (i / (n - 1)) * plotW);
   const body: string[] = [];
 
-  for (const tick of ticks) {
-    const ty = y(tick).toFixed(1);
-    body.push(
-      `<line x1="${MARGIN.left}" x2="${MARGIN.left + plotW}" y1="${ty}" y2="${ty}" stroke="#e3e3e3"/>`,
-    );
-    body.push(
-      `<text x="${MARGIN.left - 8}" y="${ty}" dy="4" text-anchor="end" fill="#444">${formatTick(tick)}</text>`,
-    );
-  }
+  body.push(...gridLines(ticks, y, plotW));
   options.xLabels.forEach((label, i) => {
     body.push(
       `<text x="${x(i).toFixed(1)}" y="${MARGIN.top + plotH + 20}" text-anchor="middle" fill="#444">${escapeXml(label)}</text>`,
@@ -212,15 +219,7 @@ export function barChart(options: BarChartOptions): string {
   const y = (v: number) => MARGIN.top + plotH - (v / top) * plotH;
   const slot = plotW / Math.max(1, options.bars.length);
   const body: string[] = [];
-  for (const tick of ticks) {
-    const ty = y(tick).toFixed(1);
-    body.push(
-      `<line x1="${MARGIN.left}" x2="${MARGIN.left + plotW}" y1="${ty}" y2="${ty}" stroke="#e3e3e3"/>`,
-    );
-    body.push(
-      `<text x="${MARGIN.left - 8}" y="${ty}" dy="4" text-anchor="end" fill="#444">${formatTick(tick)}</text>`,
-    );
-  }
+  body.push(...gridLines(ticks, y, plotW));
   options.bars.forEach((bar, i) => {
     const bx = MARGIN.left + i * slot + slot * 0.18;
     const bw = slot * 0.64;
