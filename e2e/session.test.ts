@@ -258,3 +258,28 @@ describe('the client and Ctrl+C', () => {
     expect(client.lines.at(-1)).toBe('⚠️  Connection closed');
   });
 });
+
+describe('a reader of the output that goes away', () => {
+  it('ends the client quietly (`client | head -1`), and leaves the server serving', async () => {
+    const { proc: server, port } = await startServer();
+    await server.waitFor(/To close the server/);
+    // The server's log reader goes away: it must go on serving.
+    server.child.stdout?.destroy();
+    const client = new Proc(process.execPath, [
+      '--conditions=rtt-source',
+      CLIENT_MAIN,
+      '-p',
+      String(port),
+    ]);
+    await client.waitFor(/Sum: \d+/);
+    client.child.stdout?.destroy();
+    client.child.stdin?.end('1\n2\n3\n4\n');
+    const { code } = await client.exited;
+    expect(code).toBe(0);
+    expect(client.stderr).toBe('');
+    const { code: again } = await runClient(['-p', String(port)], '2\n4\n');
+    expect(again).toBe(0);
+    expect(server.child.exitCode).toBeNull();
+    expect(server.stderr).toBe('');
+  });
+});

@@ -4,7 +4,7 @@
  * runs in `run-load.ts` (worker threads) and `hold.ts` (many idle connections).
  */
 import { readFileSync } from 'node:fs';
-import { programArgs } from '@rtt/cli-support';
+import { handleClosedOutput, programArgs } from '@rtt/cli-support';
 import { type BenchOptions, parseBenchArgs } from './cli.ts';
 import { holdConnections } from './hold.ts';
 import { summarizeLatency } from './latency.ts';
@@ -128,6 +128,7 @@ async function main(): Promise<number> {
   return report.errors > 0 ? 1 : 0;
 }
 
+handleClosedOutput('exit');
 const code = await main();
 // Let stdout drain, then leave even if a peer is slow to close its side.
 process.stdout.write('', () => process.exit(code));

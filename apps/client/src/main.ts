@@ -4,7 +4,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
-import { programArgs } from '@rtt/cli-support';
+import { handleClosedOutput, programArgs } from '@rtt/cli-support';
 import { parseClientArgs } from './cli.ts';
 import { ClientError, type Connection, openSocket } from './connection.ts';
 import { FramedConnection } from './framed-connection.ts';
@@ -63,5 +63,6 @@ async function main(): Promise<number> {
   return 0;
 }
 
+handleClosedOutput('exit');
 const code = await main();
 process.stdout.write('', () => process.exit(code));

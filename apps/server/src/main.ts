@@ -5,7 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import net from 'node:net';
-import { programArgs } from '@rtt/cli-support';
+import { handleClosedOutput, programArgs } from '@rtt/cli-support';
 import { createPool, type PoolOptions } from '@rtt/pool';
 import { parseServerArgs } from './cli.ts';
 import { type ConnectionContext, displayAddress, type SessionConfig } from './context.ts';
@@ -135,6 +135,7 @@ async function main(): Promise<number> {
   });
 }
 
+handleClosedOutput('ignore');
 const code = await main();
 // Give the last log lines to stdout before leaving.
 process.stdout.write('', () => process.exit(code));
