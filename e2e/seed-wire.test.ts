@@ -99,6 +99,19 @@ describe('our client with --wire seed against the original Python server', () =>
 });
 
 describe('our server on the seed wire', () => {
+  it('serves our own client with --wire seed: the same answers as on the framed protocol', async () => {
+    const { proc: server, port } = await startServer();
+    const { proc, code } = await runClient(['-p', String(port), '--wire', 'seed'], '1\n2\n3\n4\n');
+    expect(code).toBe(0);
+    const responses = proc.lines.filter((line) => line.startsWith('💡 Response:'));
+    expect(responses[0]).toMatch(new RegExp(`^💡 Response: \\d{2}:\\d{2}:\\d{2}\\.\\d{6} ${RTT}$`));
+    expect(responses[1]).toMatch(new RegExp(`^💡 Response: \\d{4}-\\d{2}-\\d{2} ${RTT}$`));
+    expect(responses[2]).toMatch(
+      new RegExp(`^💡 Response: -?\\d+(\\.\\d)?°C( \\(simulated\\))? ${RTT}$`),
+    );
+    await server.waitFor(/Connection closed with the client/);
+  });
+
   it('waits for key digits split over several segments', async () => {
     const { port } = await startServer();
     // Private key 5 gives public key 11^5 mod 257 = 215: three digits, sent as "2" then "15".
