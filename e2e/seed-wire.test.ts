@@ -130,6 +130,21 @@ describe('our server on the seed wire', () => {
     peer.socket.destroy();
   });
 
+  it('waits for the rest of a command split across segments, and answers it once', async () => {
+    const { port } = await startServer();
+    const peer = await exchangeKeys(port, 11);
+    peer.socket.write(caesarEncrypt(bytes('TI'), peer.key));
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    peer.socket.write(caesarEncrypt(bytes('ME'), peer.key));
+    expect(text(caesarDecrypt(await peer.take(15), peer.key))).toMatch(
+      /^\d{2}:\d{2}:\d{2}\.\d{6}$/,
+    );
+    // Nothing more comes: the two halves were not also answered as unknown commands.
+    peer.socket.write(caesarEncrypt(bytes('DATE'), peer.key));
+    expect(text(caesarDecrypt(await peer.take(10), peer.key))).toMatch(/^\d{4}-\d{2}-\d{2}$/);
+    peer.socket.destroy();
+  });
+
   it('answers an unknown command with an error text instead of leaving the client hanging', async () => {
     const { port } = await startServer();
     const peer = await exchangeKeys(port, 9);

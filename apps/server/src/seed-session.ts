@@ -9,9 +9,11 @@ import {
   validatePublicKey,
 } from '@rtt/cipher';
 import {
+  decodeSeedText,
   encodeSeedPublicKey,
   encodeSeedText,
   parseSeedCommands,
+  SEED_COMMANDS,
   SeedKeyReader,
 } from '@rtt/protocol';
 import { answer } from './answers.ts';
@@ -23,6 +25,36 @@ import { closeGently, type SessionDeps } from './session.ts';
  * cannot take another digit (e.g. `183`, since 1830 > 256) is taken at once.
  */
 export const SEED_KEY_QUIET_MS = 30;
+
+const COMMAND_PREFIXES = new Set(
+  SEED_COMMANDS.flatMap((command) => [1, 2, 3].map((length) => command.slice(0, length))),
+);
+
+/**
+ * Whether seed-wire text stops inside a command: known commands, then the first 1 to 3
+ * letters of one (`TI`, `TIMEDA`), whitespace and case aside as the server reads them.
+ *
+ * @example
+ * endsMidCommand('TI'); // true
+ * endsMidCommand('TIME'); // false
+ * endsMidCommand('XY'); // false: no command starts so
+ */
+export function endsMidCommand(text: string): boolean {
+  const compact = text.replace(/\s+/g, '').toUpperCase();
+  const whole = compact.length - (compact.length % 4);
+  if (whole === compact.length) return false;
+  for (let i = 0; i < whole; i += 4) {
+    if (!(SEED_COMMANDS as readonly string[]).includes(compact.slice(i, i + 4))) return false;
+  }
+  return COMMAND_PREFIXES.has(compact.slice(whole));
+}
+
+function concatBytes(a: Uint8Array, b: Uint8Array): Uint8Array {
+  const out = new Uint8Array(a.length + b.length);
+  out.set(a);
+  out.set(b, a.length);
+  return out;
+}
 
 /**
  * Serves one connection on the seed wire (the original Python client): decimal public keys,
@@ -61,14 +93,35 @@ export function serveSeed(socket: Socket, firstBytes: Uint8Array, deps: SessionD
     handshakeDone();
   };
 
-  const onCommands = (chunk: Uint8Array, shift: number) => {
-    // The chunk is ours (a fresh Buffer from the socket): decrypt it where it lies.
-    for (const command of parseSeedCommands(caesarDecryptInPlace(chunk, shift))) {
+  const answerAll = (plain: Uint8Array, shift: number) => {
+    for (const command of parseSeedCommands(plain)) {
       control.countRequest();
       const result = answer(command, deps.temperature);
       const text = result.ok ? result.text : `ERROR ${result.text}`;
       socket.write(caesarEncryptInPlace(encodeSeedText(text), shift));
     }
+  };
+
+  // Decrypted bytes that end in the middle of a command, waiting for the rest.
+  let held: Uint8Array | undefined;
+  let holdTimer: NodeJS.Timeout | undefined;
+  const onCommands = (chunk: Uint8Array, shift: number) => {
+    // The chunk is ours (a fresh Buffer from the socket): decrypt it where it lies.
+    const plain = caesarDecryptInPlace(chunk, shift);
+    const bytes = held === undefined ? plain : concatBytes(held, plain);
+    held = undefined;
+    clearTimeout(holdTimer);
+    if (endsMidCommand(decodeSeedText(bytes))) {
+      // The original client sends each command in one piece; should TCP split one anyway,
+      // wait briefly for the rest rather than answer two halves as unknown commands.
+      held = bytes;
+      holdTimer = setTimeout(() => {
+        held = undefined;
+        answerAll(bytes, shift);
+      }, SEED_KEY_QUIET_MS);
+      return;
+    }
+    answerAll(bytes, shift);
   };
 
   const onData = (chunk: Uint8Array) => {
@@ -88,7 +141,10 @@ export function serveSeed(socket: Socket, firstBytes: Uint8Array, deps: SessionD
   };
 
   socket.on('data', onData);
-  socket.once('close', () => clearTimeout(quiet));
+  socket.once('close', () => {
+    clearTimeout(quiet);
+    clearTimeout(holdTimer);
+  });
   control.signal.addEventListener('abort', () => closeGently(socket), { once: true });
   onData(firstBytes);
 }
