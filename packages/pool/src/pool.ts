@@ -151,13 +151,21 @@ export class ConnectionPool<TContext = unknown, TTask = unknown, TResult = unkno
   }
 
   #dispatch({ socket, context, resolve }: Held): void {
-    const message: TaskMessage = { kind: 'session', socket, context };
+    const transferList = [socket];
     this.#connections += 1;
-    const run = this.#submit<SessionSummary>(message, [socket]);
+    const run = this.#submit<SessionSummary>({ kind: 'session', socket, context }, transferList);
+    // Once moved, the socket left here is a destroyed shell, yet piscina keeps the transfer
+    // list until the task ends, that is for the whole connection: let go of the shell now.
+    // A socket still waiting in a queue to move is kept.
+    let unsent: Socket | undefined = socket;
+    if (socket.destroyed) {
+      transferList.length = 0;
+      unsent = undefined;
+    }
     const tracked = run.then(
       (summary) => summary,
       (err: unknown) => {
-        if (!socket.destroyed) socket.destroy();
+        if (unsent !== undefined && !unsent.destroyed) unsent.destroy();
         const detail = err instanceof Error ? err.message : String(err);
         const closedBy = this.#closing !== undefined ? 'forced' : 'worker-exit';
         return emptySummary(closedBy, detail);
