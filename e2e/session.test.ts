@@ -122,7 +122,7 @@ describe('the seed session, end to end', () => {
 
   it('serves the same session on the main thread with -t 0', async () => {
     const { proc: server, port } = await startServer(['-t', '0']);
-    await server.waitFor(/sessions on the main thread/);
+    await server.waitFor(/Serving every session on the main thread/);
     const { proc, code } = await runClient(['-p', String(port)], '1\n2\n3\n4\n');
     expect(code).toBe(0);
     expect(proc.lines.filter((l) => l.startsWith('💡 Response:'))).toHaveLength(3);

@@ -103,11 +103,11 @@ async function main(): Promise<number> {
   server.on('error', (err) => log.error(`Server error: ${err.message}`));
 
   const { port } = server.address() as net.AddressInfo;
-  const threads =
+  log.info(
     options.threads === 0
-      ? 'sessions on the main thread (-t 0, no pool)'
-      : `pool of up to ${options.threads} threads, ${pool.options.activeThreads} started (one per core but one; more as connections need them)`;
-  log.info(`Serving with a ${threads}`);
+      ? 'Serving every session on the main thread (-t 0, no pool)'
+      : `Serving with a pool of up to ${options.threads} threads, ${pool.options.activeThreads} started (one per core but one; more as connections need them)`,
+  );
   log.info(
     `TEMP readings: ${temperatureDescription}${temperatureDescription === 'simulated' ? ' (no sensor on this host)' : ''}`,
   );
