@@ -65,9 +65,8 @@ export class FramedLoadConnection implements LoadConnection {
     this.#mask = size - 1;
     this.#sentAt = new Float64Array(size);
     this.#sentId = new Uint32Array(size);
-    // Answers that arrive together are followed by their next requests in one write: cork
-    // before the decoder's 'data' listener runs and uncork after it (listeners run in order).
-    socket.on('data', () => socket.cork());
+    // Answers that arrive together are followed by their next requests in one write:
+    // FramedSocket corks the socket around each received chunk.
     this.#framed = new FramedSocket(socket, {
       role: 'client',
       onMessage: (message) => {
@@ -88,7 +87,6 @@ export class FramedLoadConnection implements LoadConnection {
           new LoadConnectionError(error.code, `bad data from the server: ${error.message}`),
         ),
     });
-    socket.on('data', () => socket.uncork());
     socket.on('error', (err: NodeJS.ErrnoException) =>
       this.#fail(
         new LoadConnectionError(err.code ?? 'RTT_ERR_SOCKET', `connection lost: ${err.message}`),
