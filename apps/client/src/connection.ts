@@ -76,3 +76,45 @@ export function openSocket(host: string, port: number, timeoutMs = 10_000): Prom
 export function serverGone(detail = 'the server closed the connection'): ClientError {
   return new ClientError('RTT_ERR_SERVER_GONE', detail);
 }
+
+/**
+ * How a connection ends, kept once for both wires: the first failure wins, `lost` reports it
+ * unless the connection was closed on purpose, and a closed connection refuses new requests.
+ *
+ * @example
+ * readonly #end = new ConnectionEnd();
+ * socket.on('close', () => this.#end.fail(serverGone()));
+ * close() { return this.#end.close(this.socket); }
+ */
+export class ConnectionEnd {
+  #failure: Error | undefined;
+  #closing = false;
+  #reportLost: (error: Error) => void = () => {};
+  /** Settles when the server ends the connection: with the reason, never rejecting. */
+  readonly lost = new Promise<Error>((resolve) => {
+    this.#reportLost = resolve;
+  });
+
+  /** Why the connection can no longer serve requests, once it cannot. */
+  get failure(): Error | undefined {
+    return this.#failure;
+  }
+
+  /** Records a failure; returns false when one was recorded already. */
+  fail(error: Error): boolean {
+    if (this.#failure !== undefined) return false;
+    this.#failure = error;
+    if (!this.#closing) this.#reportLost(error);
+    return true;
+  }
+
+  /** Ends the socket on purpose: nothing is reported as lost, later requests are refused. */
+  close(socket: net.Socket): Promise<void> {
+    this.#closing = true;
+    this.#failure ??= new ClientError('RTT_ERR_CLOSED', 'the connection is closed');
+    return new Promise((resolve) => {
+      if (socket.destroyed) resolve();
+      else socket.end(() => resolve());
+    });
+  }
+}

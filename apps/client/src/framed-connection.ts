@@ -9,7 +9,13 @@ import {
   statusName,
 } from '@rtt/protocol';
 import { FramedSocket } from '@rtt/protocol/node';
-import { ClientError, type Connection, type Reply, serverGone } from './connection.ts';
+import {
+  ClientError,
+  type Connection,
+  ConnectionEnd,
+  type Reply,
+  serverGone,
+} from './connection.ts';
 
 interface Pending {
   started: number;
@@ -32,12 +38,7 @@ export class FramedConnection implements Connection {
   readonly #pending = new Map<number, Pending>();
   #nextId = 1;
   readonly #handshake: ClientHandshake;
-  #failure: Error | undefined;
-  #closing = false;
-  #lost: (error: Error) => void = () => {};
-  readonly lost = new Promise<Error>((resolve) => {
-    this.#lost = resolve;
-  });
+  readonly #end = new ConnectionEnd();
   #ready: { resolve: () => void; reject: (err: Error) => void } | undefined;
 
   private constructor(socket: net.Socket, cipher: number) {
@@ -117,9 +118,7 @@ export class FramedConnection implements Connection {
   }
 
   #fail(error: Error): void {
-    if (this.#failure !== undefined) return;
-    this.#failure = error;
-    if (!this.#closing) this.#lost(error);
+    if (!this.#end.fail(error)) return;
     this.#ready?.reject(error);
     this.#ready = undefined;
     for (const pending of this.#pending.values()) pending.reject(error);
@@ -137,7 +136,8 @@ export class FramedConnection implements Connection {
     command: 'TIME' | 'DATE' | 'TEMP' | 'PING',
     payload?: Uint8Array | string,
   ): Promise<Reply> {
-    if (this.#failure !== undefined) return Promise.reject(this.#failure);
+    const failure = this.#end.failure;
+    if (failure !== undefined) return Promise.reject(failure);
     const id = this.#nextId;
     this.#nextId = id === MAX_REQUEST_ID ? 1 : id + 1;
     return new Promise((resolve, reject) => {
@@ -151,12 +151,12 @@ export class FramedConnection implements Connection {
     return this.#pending.size;
   }
 
+  /** Settles when the server ends the connection: with the reason, never rejecting. */
+  get lost(): Promise<Error> {
+    return this.#end.lost;
+  }
+
   close(): Promise<void> {
-    this.#closing = true;
-    this.#failure ??= new ClientError('RTT_ERR_CLOSED', 'the connection is closed');
-    return new Promise((resolve) => {
-      if (this.socket.destroyed) resolve();
-      else this.socket.end(() => resolve());
-    });
+    return this.#end.close(this.socket);
   }
 }

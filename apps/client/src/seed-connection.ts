@@ -13,7 +13,13 @@ import {
   encodeSeedText,
   parseSeedPublicKey,
 } from '@rtt/protocol';
-import { ClientError, type Connection, type Reply, serverGone } from './connection.ts';
+import {
+  ClientError,
+  type Connection,
+  ConnectionEnd,
+  type Reply,
+  serverGone,
+} from './connection.ts';
 
 /**
  * The seed wire from the client side, for the original Python server: our key in decimal,
@@ -25,12 +31,7 @@ export class SeedConnection implements Connection {
   /** The Caesar key agreed (0..255; 0 is possible on the seed wire and means clear text). */
   readonly key: number;
   #waiting: ((chunk: Buffer | Error) => void) | undefined;
-  #failure: Error | undefined;
-  #closing = false;
-  #lost: (error: Error) => void = () => {};
-  readonly lost = new Promise<Error>((resolve) => {
-    this.#lost = resolve;
-  });
+  readonly #end = new ConnectionEnd();
 
   private constructor(socket: net.Socket, key: number) {
     this.socket = socket;
@@ -41,10 +42,7 @@ export class SeedConnection implements Connection {
   }
 
   #deliver(value: Buffer | Error): void {
-    if (value instanceof Error && this.#failure === undefined) {
-      this.#failure = value;
-      if (!this.#closing) this.#lost(value);
-    }
+    if (value instanceof Error) this.#end.fail(value);
     const waiting = this.#waiting;
     this.#waiting = undefined;
     waiting?.(value);
@@ -94,7 +92,8 @@ export class SeedConnection implements Connection {
   }
 
   request(command: 'TIME' | 'DATE' | 'TEMP'): Promise<Reply> {
-    if (this.#failure !== undefined) return Promise.reject(this.#failure);
+    const failure = this.#end.failure;
+    if (failure !== undefined) return Promise.reject(failure);
     return new Promise((resolve, reject) => {
       const started = performance.now();
       this.#waiting = (value) => {
@@ -109,12 +108,12 @@ export class SeedConnection implements Connection {
     });
   }
 
+  /** Settles when the server ends the connection: with the reason, never rejecting. */
+  get lost(): Promise<Error> {
+    return this.#end.lost;
+  }
+
   close(): Promise<void> {
-    this.#closing = true;
-    this.#failure ??= new ClientError('RTT_ERR_CLOSED', 'the connection is closed');
-    return new Promise((resolve) => {
-      if (this.socket.destroyed) resolve();
-      else this.socket.end(() => resolve());
-    });
+    return this.#end.close(this.socket);
   }
 }
