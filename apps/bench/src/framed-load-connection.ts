@@ -8,19 +8,10 @@ import {
   Status,
 } from '@rtt/protocol';
 import { FramedSocket } from '@rtt/protocol/node';
+import { ClientError } from 'client/connections';
 import type { LoadConnection, LoadSink } from './load-sink.ts';
 
 const MAX_REQUEST_ID = 0xffff_ffff;
-
-/** Why a load connection failed: a code to count by, and one line to print. */
-export class LoadConnectionError extends Error {
-  readonly code: string;
-  override name = 'LoadConnectionError';
-  constructor(code: string, message: string, options?: ErrorOptions) {
-    super(message, options);
-    this.code = code;
-  }
-}
 
 export interface FramedLoadOptions {
   command: CommandName;
@@ -75,7 +66,7 @@ export class FramedLoadConnection implements LoadConnection {
         else {
           const name = errorCodeName(message.code) ?? `error ${message.code}`;
           this.#fail(
-            new LoadConnectionError(
+            new ClientError(
               `RTT_ERR_SERVER_${name}`,
               `the server ended the session: ${message.message || name}`,
             ),
@@ -83,19 +74,13 @@ export class FramedLoadConnection implements LoadConnection {
         }
       },
       onError: (error) =>
-        this.#fail(
-          new LoadConnectionError(error.code, `bad data from the server: ${error.message}`),
-        ),
+        this.#fail(new ClientError(error.code, `bad data from the server: ${error.message}`)),
     });
     socket.on('error', (err: NodeJS.ErrnoException) =>
-      this.#fail(
-        new LoadConnectionError(err.code ?? 'RTT_ERR_SOCKET', `connection lost: ${err.message}`),
-      ),
+      this.#fail(new ClientError(err.code ?? 'RTT_ERR_SOCKET', `connection lost: ${err.message}`)),
     );
     socket.on('close', () =>
-      this.#fail(
-        new LoadConnectionError('RTT_ERR_SERVER_GONE', 'the server closed the connection'),
-      ),
+      this.#fail(new ClientError('RTT_ERR_SERVER_GONE', 'the server closed the connection')),
     );
   }
 
@@ -135,7 +120,7 @@ export class FramedLoadConnection implements LoadConnection {
     } catch (err) {
       const error = err as Error & { code?: string };
       this.#fail(
-        new LoadConnectionError(error.code ?? 'RTT_ERR_HELLO', `hello failed: ${error.message}`, {
+        new ClientError(error.code ?? 'RTT_ERR_HELLO', `hello failed: ${error.message}`, {
           cause: err,
         }),
       );
@@ -166,9 +151,7 @@ export class FramedLoadConnection implements LoadConnection {
     const now = performance.now();
     const slot = id & this.#mask;
     if (this.#inFlight === 0 || this.#sentId[slot] !== id) {
-      this.#fail(
-        new LoadConnectionError('RTT_ERR_UNEXPECTED_ID', `answer to request ${id}, never sent`),
-      );
+      this.#fail(new ClientError('RTT_ERR_UNEXPECTED_ID', `answer to request ${id}, never sent`));
       return;
     }
     this.#inFlight -= 1;
@@ -176,7 +159,7 @@ export class FramedLoadConnection implements LoadConnection {
     if (this.#alive && this.#sink.take()) this.#send();
   }
 
-  #fail(error: LoadConnectionError): void {
+  #fail(error: ClientError): void {
     if (!this.#alive) return;
     this.#alive = false;
     const inFlight = this.#inFlight;
@@ -192,6 +175,6 @@ export class FramedLoadConnection implements LoadConnection {
 
   close(): void {
     this.#closing = true;
-    this.#fail(new LoadConnectionError('RTT_ERR_CLOSED', 'closed'));
+    this.#fail(new ClientError('RTT_ERR_CLOSED', 'closed'));
   }
 }

@@ -1,7 +1,7 @@
 import type { Socket } from 'node:net';
-import { openSocket } from 'client/connections';
+import { type ClientError, openSocket } from 'client/connections';
 import type { BenchCommand, BenchWire } from './cli.ts';
-import { FramedLoadConnection, type LoadConnectionError } from './framed-load-connection.ts';
+import { FramedLoadConnection } from './framed-load-connection.ts';
 import { createLatencyHistogram, type Histogram, recordMillis } from './latency.ts';
 import type { LoadConnection, LoadSink } from './load-sink.ts';
 import { SeedLoadConnection } from './seed-load-connection.ts';
@@ -149,7 +149,7 @@ export class LoadThread implements LoadSink {
     this.#inFlight -= inFlight;
     // A connection lost between requests still failed the run: count it at least once.
     this.errors += Math.max(1, inFlight);
-    const code = (error as LoadConnectionError).code ?? 'RTT_ERR_SOCKET';
+    const code = (error as ClientError).code ?? 'RTT_ERR_SOCKET';
     this.#failures[code] = (this.#failures[code] ?? 0) + 1;
     this.#checkDone();
   }

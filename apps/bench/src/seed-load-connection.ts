@@ -1,6 +1,5 @@
 import type { Socket } from 'node:net';
-import { SeedConnection } from 'client/connections';
-import { LoadConnectionError } from './framed-load-connection.ts';
+import { ClientError, SeedConnection } from 'client/connections';
 import type { LoadConnection, LoadSink } from './load-sink.ts';
 
 export interface SeedLoadOptions {
@@ -77,7 +76,7 @@ export class SeedLoadConnection implements LoadConnection {
         sink.lost(
           this,
           inFlight,
-          new LoadConnectionError(error.code ?? 'RTT_ERR_SERVER_GONE', error.message, {
+          new ClientError(error.code ?? 'RTT_ERR_SERVER_GONE', error.message, {
             cause: err,
           }),
         );
