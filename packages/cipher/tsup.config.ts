@@ -1,7 +1,8 @@
 import { defineConfig } from 'tsup';
 
 export default defineConfig({
-  entry: ['src/index.ts'],
+  // `assert` is the `@rtt/cipher/assert` subpath: the argument checks @rtt/protocol shares.
+  entry: { index: 'src/index.ts', assert: 'src/assert.ts' },
   format: ['esm', 'cjs'],
   dts: true,
   clean: true,

@@ -56,6 +56,9 @@ describe('discreteLog', () => {
   it('rejects keys that are no power of the generator', () => {
     for (const value of [0, 3, 257]) {
       expect(() => discreteLog(value)).toThrow(InvalidPublicKeyError);
+      expect(() => discreteLog(value)).toThrow(
+        expect.objectContaining({ code: 'RTT_ERR_INVALID_PUBLIC_KEY' }),
+      );
     }
   });
 });
@@ -91,8 +94,12 @@ describe('recoverSharedKey', () => {
   });
 
   it('rejects keys that are no power of the generator', () => {
-    expect(() => recoverSharedKey(3, 11)).toThrow(InvalidPublicKeyError);
-    expect(() => recoverSharedKey(11, 3)).toThrow(InvalidPublicKeyError);
+    expect(() => recoverSharedKey(3, 11)).toThrow(
+      expect.objectContaining({ code: 'RTT_ERR_INVALID_PUBLIC_KEY' }),
+    );
+    expect(() => recoverSharedKey(11, 3)).toThrow(
+      expect.objectContaining({ code: 'RTT_ERR_INVALID_PUBLIC_KEY' }),
+    );
   });
 });
 

@@ -1,4 +1,4 @@
-import { assertBytes, assertInteger } from './assert.ts';
+import { assertBytes, assertInteger, assertString } from './assert.ts';
 
 /**
  * Reduces any integer key to the shift actually applied, `0..255`. Negative keys and keys of
@@ -18,6 +18,8 @@ export function normalizeCaesarKey(key: number): number {
   return ((key % 256) + 256) % 256;
 }
 
+// The one byte-shifting loop of the package: the copying and in-place functions here and the
+// `ByteCipher` of `createCaesarCipher` all come through it.
 function shift(source: Uint8Array, target: Uint8Array, amount: number): void {
   for (let i = 0; i < source.length; i++) {
     target[i] = ((source[i] as number) + amount) & 0xff;
@@ -106,7 +108,7 @@ const LOWER_A = 97;
  * ```
  */
 export function caesarShiftLetters(text: string, key: number): string {
-  if (typeof text !== 'string') throw new TypeError(`text must be a string, got ${typeof text}`);
+  assertString(text, 'text');
   assertInteger(key, 'key');
   const amount = ((key % 26) + 26) % 26;
   let out = '';

@@ -52,12 +52,16 @@ describe('createKeyPair', () => {
 
   it('gives up with RandomSourceError on a broken source rather than hang', () => {
     expect(() => createKeyPair(SEED_GROUP, constantRandom(0xffff_ffff))).toThrow(RandomSourceError);
-    expect(() => createKeyPair(SEED_GROUP, constantRandom(63))).toThrow(RandomSourceError);
+    expect(() => createKeyPair(SEED_GROUP, constantRandom(63))).toThrow(
+      expect.objectContaining({ code: 'RTT_ERR_RANDOM_SOURCE' }),
+    );
   });
 
   it('throws RandomSourceError when the platform has no crypto', () => {
     vi.stubGlobal('crypto', undefined);
-    expect(() => createKeyPair()).toThrow(RandomSourceError);
+    expect(() => createKeyPair()).toThrow(
+      expect.objectContaining({ code: 'RTT_ERR_RANDOM_SOURCE' }),
+    );
   });
 
   it('always yields a strictly valid key pair with private key in 1..prime-2', () => {
@@ -101,9 +105,26 @@ describe('deriveSharedKey', () => {
   });
 
   it('validates the peer key before using it', () => {
-    expect(() => deriveSharedKey(5, 3)).toThrow(InvalidPublicKeyError);
-    expect(() => deriveSharedKey(5, 256)).toThrow(WeakPublicKeyError);
+    expect(() => deriveSharedKey(5, 3)).toThrow(
+      expect.objectContaining({ code: 'RTT_ERR_INVALID_PUBLIC_KEY' }),
+    );
+    expect(() => deriveSharedKey(5, 256)).toThrow(
+      expect.objectContaining({ code: 'RTT_ERR_WEAK_PUBLIC_KEY' }),
+    );
     expect(deriveSharedKey(5, 256, SEED_GROUP, { allowDegenerate: true })).toBe(256);
+  });
+
+  it('skips the check only for a key the caller says it validated', () => {
+    // The caller's own validatePublicKey(…, { allowDegenerate: true }) let 256 through.
+    expect(deriveSharedKey(5, 256, SEED_GROUP, { prevalidated: true })).toBe(256);
+    expect(deriveSharedKey(5, 184, SEED_GROUP, { prevalidated: true })).toBe(
+      deriveSharedKey(5, 184),
+    );
+    expect(() => deriveSharedKey(5, 256, SEED_GROUP, { prevalidated: false })).toThrow(
+      expect.objectContaining({ code: 'RTT_ERR_WEAK_PUBLIC_KEY' }),
+    );
+    // The private key is the caller's own and is always checked.
+    expect(() => deriveSharedKey(-1, 184, SEED_GROUP, { prevalidated: true })).toThrow(RangeError);
   });
 
   it('accepts any non-negative safe private key, as the seed’s 0..1000 need', () => {
@@ -127,6 +148,7 @@ describe('validatePublicKey', () => {
         accepted.push(validatePublicKey(value));
       } catch (err) {
         expect(err).toBeInstanceOf(InvalidPublicKeyError);
+        expect((err as InvalidPublicKeyError).code).toMatch(/^RTT_ERR_(INVALID|WEAK)_PUBLIC_KEY$/);
       }
     }
     expect(accepted).toHaveLength(62);
@@ -161,7 +183,7 @@ describe('validatePublicKey', () => {
     }
     // allowDegenerate never lets a key outside the subgroup through.
     expect(() => validatePublicKey(3, SEED_GROUP, { allowDegenerate: true })).toThrow(
-      InvalidPublicKeyError,
+      expect.objectContaining({ code: 'RTT_ERR_INVALID_PUBLIC_KEY' }),
     );
   });
 

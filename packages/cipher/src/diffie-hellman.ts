@@ -1,4 +1,4 @@
-import { assertInteger, assertNonNegativeSafeInteger } from './assert.ts';
+import { assertFunction, assertInteger } from './assert.ts';
 import { InvalidPublicKeyError, RandomSourceError, WeakPublicKeyError } from './errors.ts';
 import { checkedGroupOrder, type DhGroup, SEED_GROUP } from './group.ts';
 import { modPow } from './modular-arithmetic.ts';
@@ -99,7 +99,7 @@ export function validatePublicKey(
  * ```
  */
 export function publicKeyFor(privateKey: number, group: DhGroup = SEED_GROUP): number {
-  assertNonNegativeSafeInteger(privateKey, 'privateKey');
+  assertInteger(privateKey, 'privateKey', 0, Number.MAX_SAFE_INTEGER);
   checkedGroupOrder(group);
   return modPow(group.generator, privateKey, group.prime);
 }
@@ -122,9 +122,7 @@ export function createKeyPair(
   random: RandomSource = platformRandom,
 ): KeyPair {
   checkedGroupOrder(group);
-  if (typeof random !== 'function') {
-    throw new TypeError(`random must be a function, got ${typeof random}`);
-  }
+  assertFunction(random, 'random');
   const { prime, generator } = group;
   for (let draw = 0; draw < MAX_KEY_DRAWS; draw++) {
     const privateKey = randomInt(1, prime - 2, random);
@@ -134,25 +132,42 @@ export function createKeyPair(
   throw new RandomSourceError(`random source gave ${MAX_KEY_DRAWS} degenerate keys in a row`);
 }
 
+/** Options of {@link deriveSharedKey}: those of {@link validatePublicKey}, and one more. */
+export interface DeriveSharedKeyOptions extends PublicKeyOptions {
+  /**
+   * `peerPublicKey` has already passed {@link validatePublicKey} with this very group (and
+   * the strictness the caller wants), so it is not checked a second time. For callers that
+   * validate first because they report a bad key in their own terms, as `@rtt/protocol`'s
+   * handshake does. A key that skipped validation this way can steer the shared secret into
+   * a small subgroup: never set this for a key nobody checked. Default `false`.
+   */
+  readonly prevalidated?: boolean;
+}
+
 /**
  * The shared secret `peerPublicKey ** privateKey mod prime`, in `1..prime-1`, after checking
- * the peer's key with {@link validatePublicKey} (same `options`). `privateKey` may be any
- * non-negative safe integer, so the seed's private keys (0..1000) work too.
+ * the peer's key with {@link validatePublicKey} (same `options`), unless `prevalidated` says
+ * the caller already did. `privateKey` may be any non-negative safe integer, so the seed's
+ * private keys (0..1000) work too.
  *
  * @example
  * ```ts
  * const mine = createKeyPair();
  * const shared = deriveSharedKey(mine.privateKey, peerPublicKey);
  * const cipher = createCaesarCipher(caesarKeyFromSharedSecret(shared));
+ *
+ * // Validated once, up front, to answer a bad key with a protocol error:
+ * validatePublicKey(peerPublicKey, SEED_GROUP);
+ * deriveSharedKey(mine.privateKey, peerPublicKey, SEED_GROUP, { prevalidated: true });
  * ```
  */
 export function deriveSharedKey(
   privateKey: number,
   peerPublicKey: number,
   group: DhGroup = SEED_GROUP,
-  options: PublicKeyOptions = {},
+  options: DeriveSharedKeyOptions = {},
 ): number {
-  assertNonNegativeSafeInteger(privateKey, 'privateKey');
-  validatePublicKey(peerPublicKey, group, options);
+  assertInteger(privateKey, 'privateKey', 0, Number.MAX_SAFE_INTEGER);
+  if (options.prevalidated !== true) validatePublicKey(peerPublicKey, group, options);
   return modPow(peerPublicKey, privateKey, group.prime);
 }

@@ -13,10 +13,37 @@ export const CIPHER_ERROR_CODES = {
 /** One of the values of {@link CIPHER_ERROR_CODES}. */
 export type CipherErrorCode = (typeof CIPHER_ERROR_CODES)[keyof typeof CIPHER_ERROR_CODES];
 
+// `instanceof` must also recognise an error thrown by another copy of this package: the ESM
+// and the CommonJS build of a dual package are two modules with two sets of classes, and
+// code that `require`s one while its dependency `import`s the other would otherwise see
+// `err instanceof CipherError` fail. As undici does (lib/core/errors.js), every class puts a
+// `Symbol.for('rtt.error.<Class>')` brand on its prototype, and `instanceof` looks for the
+// brand; `Symbol.for` gives the same symbol in every copy.
+const brands = new WeakMap<object, symbol>();
+
+/** A class whose instances are `T`. */
+type ClassOf<T> = abstract new (...args: never[]) => T;
+
+/** Puts the brand `Symbol.for(key)` on `ErrorClass` and its instances. */
+function brand(ErrorClass: ClassOf<Error>, key: string): void {
+  const symbol = Symbol.for(key);
+  brands.set(ErrorClass, symbol);
+  Object.defineProperty(ErrorClass.prototype, symbol, { value: true });
+}
+
+/** `value instanceof ErrorClass`, by brand. */
+function hasBrand(ErrorClass: object, value: unknown): boolean {
+  const symbol = brands.get(ErrorClass);
+  // A subclass declared outside this file has no brand of its own: the prototype chain decides.
+  if (symbol === undefined) return Function.prototype[Symbol.hasInstance].call(ErrorClass, value);
+  return typeof value === 'object' && value !== null && symbol in value;
+}
+
 /**
  * Base class of every error this package throws on purpose. Wrong argument types and
  * non-integers are plain `TypeError` / `RangeError` instead, because they are bugs in the
- * caller, not conditions to handle.
+ * caller, not conditions to handle. `name` is the class name; `instanceof` also works on
+ * errors from the other (ESM or CommonJS) copy of this package.
  *
  * @example
  * ```ts
@@ -28,9 +55,29 @@ export type CipherErrorCode = (typeof CIPHER_ERROR_CODES)[keyof typeof CIPHER_ER
  * ```
  */
 export class CipherError extends Error {
-  override name = 'CipherError';
   readonly code: CipherErrorCode = CIPHER_ERROR_CODES.cipher;
+
+  /**
+   * @example
+   * ```ts
+   * new CipherError('no usable key', { cause: err });
+   * ```
+   */
+  constructor(message?: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = new.target.name;
+  }
+
+  /**
+   * Whether `value` carries the brand of the class on the right of `instanceof` (this one or
+   * a subclass), so that errors from the package's other copy match too.
+   */
+  static override [Symbol.hasInstance]<T>(this: ClassOf<T>, value: unknown): value is T {
+    // biome-ignore lint/complexity/noThisInStatic: `this` is the class right of `instanceof`, often a subclass.
+    return hasBrand(this, value);
+  }
 }
+brand(CipherError, 'rtt.error.CipherError');
 
 /**
  * The Diffie-Hellman group is unusable: the modulus is not a prime in the supported range, or
@@ -42,9 +89,9 @@ export class CipherError extends Error {
  * ```
  */
 export class InvalidGroupError extends CipherError {
-  override name = 'InvalidGroupError';
-  override readonly code: CipherErrorCode = CIPHER_ERROR_CODES.invalidGroup;
+  override readonly code = CIPHER_ERROR_CODES.invalidGroup;
 }
+brand(InvalidGroupError, 'rtt.error.InvalidGroupError');
 
 /**
  * A peer's public key is outside `1..prime-1` or is not a power of the group's generator.
@@ -57,9 +104,11 @@ export class InvalidGroupError extends CipherError {
  * ```
  */
 export class InvalidPublicKeyError extends CipherError {
-  override name = 'InvalidPublicKeyError';
-  override readonly code: CipherErrorCode = CIPHER_ERROR_CODES.invalidPublicKey;
+  override readonly code:
+    | typeof CIPHER_ERROR_CODES.invalidPublicKey
+    | typeof CIPHER_ERROR_CODES.weakPublicKey = CIPHER_ERROR_CODES.invalidPublicKey;
 }
+brand(InvalidPublicKeyError, 'rtt.error.InvalidPublicKeyError');
 
 /**
  * A peer's public key is `1` or `prime-1`. Both are valid group elements, but they confine the
@@ -74,9 +123,9 @@ export class InvalidPublicKeyError extends CipherError {
  * ```
  */
 export class WeakPublicKeyError extends InvalidPublicKeyError {
-  override name = 'WeakPublicKeyError';
-  override readonly code: CipherErrorCode = CIPHER_ERROR_CODES.weakPublicKey;
+  override readonly code = CIPHER_ERROR_CODES.weakPublicKey;
 }
+brand(WeakPublicKeyError, 'rtt.error.WeakPublicKeyError');
 
 /**
  * No secure random source is available (`globalThis.crypto.getRandomValues` is missing), or
@@ -89,6 +138,6 @@ export class WeakPublicKeyError extends InvalidPublicKeyError {
  * ```
  */
 export class RandomSourceError extends CipherError {
-  override name = 'RandomSourceError';
-  override readonly code: CipherErrorCode = CIPHER_ERROR_CODES.randomSource;
+  override readonly code = CIPHER_ERROR_CODES.randomSource;
 }
+brand(RandomSourceError, 'rtt.error.RandomSourceError');

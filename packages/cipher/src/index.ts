@@ -21,6 +21,7 @@ export {
 } from './caesar.ts';
 export {
   createKeyPair,
+  type DeriveSharedKeyOptions,
   deriveSharedKey,
   isInSubgroup,
   type KeyPair,

@@ -1,4 +1,4 @@
-import { assertInteger } from './assert.ts';
+import { assertFunction, assertInteger } from './assert.ts';
 import type { KeyPair } from './diffie-hellman.ts';
 import { SEED_GROUP } from './group.ts';
 import { modPow } from './modular-arithmetic.ts';
@@ -20,9 +20,7 @@ export const SEED_PRIVATE_KEY_MAX = 1000;
  * ```
  */
 export function createSeedKeyPair(random: RandomSource = platformRandom): KeyPair {
-  if (typeof random !== 'function') {
-    throw new TypeError(`random must be a function, got ${typeof random}`);
-  }
+  assertFunction(random, 'random');
   const privateKey = randomInt(0, SEED_PRIVATE_KEY_MAX, random);
   return { privateKey, publicKey: modPow(SEED_GROUP.generator, privateKey, SEED_GROUP.prime) };
 }
@@ -37,8 +35,7 @@ export function createSeedKeyPair(random: RandomSource = platformRandom): KeyPai
  * ```
  */
 export function caesarKeyFromSharedSecret(shared: number): number {
-  assertInteger(shared, 'shared');
-  if (shared < 0) throw new RangeError(`shared must be non-negative, got ${shared}`);
+  assertInteger(shared, 'shared', 0);
   return shared % 256;
 }
 

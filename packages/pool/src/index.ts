@@ -1,4 +1,6 @@
 export {
+  BadModuleError,
+  NoSessionModuleError,
   NoTaskModuleError,
   PoolClosedError,
   PoolError,

@@ -1,5 +1,6 @@
 import type { Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
+import { BadModuleError, NoSessionModuleError, NoTaskModuleError } from './errors.ts';
 import type { CloseReason, SessionControl, SessionHandler, SessionSummary } from './session.ts';
 
 /** What a {@link SessionRegistry} can do to one live session. */
@@ -130,15 +131,29 @@ export function serveSession(
 
 /**
  * Imports a handler module and returns its default export, which must be a function.
+ * Rejects with {@link NoSessionModuleError} / {@link NoTaskModuleError} when the pool has no
+ * such module, and with {@link BadModuleError} when it cannot be imported or exports no
+ * function: a deployment problem to report by code, not a caller's bad argument.
  *
  * @example
  * const handler = await loadDefaultExport<SessionHandler>('file:///srv/session.js', 'session');
  */
-export async function loadDefaultExport<T>(location: string | undefined, what: string): Promise<T> {
-  if (location === undefined) throw new Error(`the pool was created without a ${what} module`);
-  const module = (await import(location)) as { default?: unknown };
+export async function loadDefaultExport<T>(
+  location: string | undefined,
+  what: 'session' | 'task',
+): Promise<T> {
+  if (location === undefined) {
+    const message = `the pool was created without a ${what} module`;
+    throw what === 'task' ? new NoTaskModuleError(message) : new NoSessionModuleError(message);
+  }
+  let module: { default?: unknown };
+  try {
+    module = (await import(location)) as { default?: unknown };
+  } catch (err) {
+    throw new BadModuleError(`cannot load the ${what} module ${location}`, { cause: err });
+  }
   if (typeof module.default !== 'function') {
-    throw new TypeError(`${what} module ${location} must have a function as default export`);
+    throw new BadModuleError(`${what} module ${location} must have a function as default export`);
   }
   return module.default as T;
 }

@@ -161,6 +161,7 @@ describe('close', () => {
     const late = await connect(server.port);
     await late.closed;
     await expect(server.summaries[1]).rejects.toBeInstanceOf(PoolClosedError);
+    await expect(server.summaries[1]).rejects.toMatchObject({ code: 'RTT_ERR_POOL_CLOSED' });
   });
 
   it('forces sessions that ignore the signal once the deadline passes', async () => {
@@ -184,12 +185,14 @@ describe('run', () => {
   it('wraps a failing task', async () => {
     const p = pool({ threads: 1 });
     await expect(p.run(-1)).rejects.toBeInstanceOf(TaskFailedError);
+    await expect(p.run(-1)).rejects.toMatchObject({ code: 'RTT_ERR_TASK_FAILED' });
   });
 
   it('needs a task module', async () => {
     const p = createPool({ session, threads: 1 });
     cleanups.push(() => p.close());
     await expect(p.run(1)).rejects.toBeInstanceOf(NoTaskModuleError);
+    await expect(p.run(1)).rejects.toMatchObject({ code: 'RTT_ERR_NO_TASK_MODULE' });
   });
 });
 
@@ -234,6 +237,7 @@ describe('threads: 0', () => {
     const p = pool({ threads: 0 });
     expect(await p.run(5)).toBe(25);
     await expect(p.run(-5)).rejects.toBeInstanceOf(TaskFailedError);
+    await expect(p.run(-5)).rejects.toMatchObject({ code: 'RTT_ERR_TASK_FAILED' });
   });
 });
 
