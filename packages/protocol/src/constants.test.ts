@@ -1,3 +1,4 @@
+import { SEED_GROUP } from '@rtt/cipher';
 import { describe, expect, it } from 'vitest';
 import {
   CipherId,
@@ -12,8 +13,9 @@ import {
   FrameType,
   frameTypeFromName,
   frameTypeName,
-  GROUP_PARAMS,
+  GROUPS,
   GroupId,
+  groupForId,
   groupIdFromName,
   groupIdName,
   HelloStatus,
@@ -64,7 +66,6 @@ describe('code tables', () => {
       INTERNAL: 7,
     });
     expect(FrameType).toEqual({ REQUEST: 1, RESPONSE: 2, ERROR: 3 });
-    expect(GROUP_PARAMS[GroupId.SEED]).toEqual({ prime: 257, generator: 11 });
     expect([...MAGIC]).toEqual([0x52, 0x54, 0x54]);
   });
 
@@ -80,6 +81,15 @@ describe('code tables', () => {
       }
     },
   );
+
+  it('map each group id to the group of @rtt/cipher itself, not to a copy of its numbers', () => {
+    expect(GROUPS[GroupId.SEED]).toBe(SEED_GROUP);
+    expect(groupForId(GroupId.SEED)).toBe(SEED_GROUP);
+    expect(groupForId(GroupId.SEED)).toMatchObject({ prime: 257, generator: 11 });
+    expect(Object.keys(GROUPS).map(Number).sort()).toEqual(Object.values(GroupId).sort());
+    for (const id of [0, 2, 255, -1, 1.5]) expect(groupForId(id)).toBeUndefined();
+    expect(groupForId('constructor' as unknown as number)).toBeUndefined();
+  });
 
   it('unknown codes and names give undefined, including inherited keys', () => {
     expect(commandName(0x09)).toBeUndefined();

@@ -3,6 +3,8 @@
  * lookup, so code and tests say `Command.TIME` instead of a bare `1`.
  */
 
+import { type DhGroup, SEED_GROUP } from '@rtt/cipher';
+
 /** The three magic bytes `"RTT"` that open every hello. `0x52` is never an ASCII digit. */
 export const MAGIC = [0x52, 0x54, 0x54] as const;
 
@@ -102,12 +104,24 @@ export type GroupIdCode = (typeof GroupId)[keyof typeof GroupId];
 /** A known group name. */
 export type GroupIdName = keyof typeof GroupId;
 
-/** The parameters behind each group id: the seed's p = 257, g = 11. */
-export const GROUP_PARAMS: Readonly<
-  Record<GroupIdCode, { readonly prime: number; readonly generator: number }>
-> = {
-  [GroupId.SEED]: { prime: 257, generator: 11 },
-};
+/**
+ * The Diffie-Hellman group behind each group id. The numbers live in `@rtt/cipher` alone
+ * (`SEED_GROUP`: prime 257, generator 11); the wire only adds the id that names them.
+ */
+export const GROUPS: Readonly<Record<GroupIdCode, DhGroup>> = Object.freeze({
+  [GroupId.SEED]: SEED_GROUP,
+});
+
+/**
+ * The group a hello's group id names, or `undefined` for an id this version does not know
+ * (inherited keys such as `'constructor'` included).
+ * @example
+ * groupForId(GroupId.SEED); // SEED_GROUP: { name: 'seed-257', prime: 257, generator: 11 }
+ * groupForId(9); // undefined
+ */
+export function groupForId(id: number): DhGroup | undefined {
+  return Object.hasOwn(GROUPS, id) ? GROUPS[id as GroupIdCode] : undefined;
+}
 
 /** Codes carried by the fatal ERROR frame. */
 export const ErrorCode = {

@@ -1,3 +1,4 @@
+import type { ByteCipher as FrameCipher } from '@rtt/cipher';
 import fc from 'fast-check';
 import { describe, expect, expectTypeOf, it } from 'vitest';
 import { caesar } from '../test/fixtures/caesar.ts';
@@ -12,7 +13,6 @@ import {
   MalformedFrameError,
   type ProtocolError,
 } from './errors.ts';
-import type { FrameCipher } from './frame-cipher.ts';
 import { encodeClientHello, encodeServerHello } from './hello.ts';
 import type {
   ClientInboundMessage,

@@ -1,4 +1,5 @@
-import { assertBytes, assertCipher } from './assert.ts';
+import type { ByteCipher } from '@rtt/cipher';
+import { assertByteCipher, assertBytes } from '@rtt/cipher/assert';
 import {
   DEFAULT_MAX_FRAME_SIZE,
   ErrorCode,
@@ -9,7 +10,6 @@ import {
 } from './constants.ts';
 import { assertMaxFrameSize } from './encoder.ts';
 import { BadHelloError, FrameTooLargeError, MalformedFrameError, ProtocolError } from './errors.ts';
-import type { FrameCipher } from './frame-cipher.ts';
 import { checkMagicPrefix, decodeClientHello, decodeServerHello } from './hello.ts';
 import type { InboundMessage, Role } from './messages.ts';
 
@@ -66,7 +66,7 @@ export class FrameDecoder<R extends Role = Role> {
   readonly #role: R;
   readonly #maxFrameSize: number;
   readonly #onMessage: (message: InboundMessage<R>) => void;
-  #cipher: FrameCipher | null = null;
+  #cipher: ByteCipher | null = null;
   #state = HELLO;
   #chunks: Uint8Array[] = [];
   #chunkBytes = 0;
@@ -142,7 +142,7 @@ export class FrameDecoder<R extends Role = Role> {
    * @example
    * decoder.cipher?.name; // 'caesar'
    */
-  get cipher(): FrameCipher | null {
+  get cipher(): ByteCipher | null {
     return this.#cipher;
   }
 
@@ -154,8 +154,8 @@ export class FrameDecoder<R extends Role = Role> {
    * decoder.setCipher(caesar(187));
    * decoder.setCipher(null); // back to cleartext
    */
-  setCipher(cipher: FrameCipher | null): void {
-    assertCipher('cipher', cipher);
+  setCipher(cipher: ByteCipher | null): void {
+    if (cipher !== null && cipher !== undefined) assertByteCipher(cipher, 'cipher');
     this.#cipher = cipher ?? null;
   }
 
@@ -186,7 +186,7 @@ export class FrameDecoder<R extends Role = Role> {
    */
   push(chunk: Uint8Array): void {
     if (this.#error) throw this.#error;
-    assertBytes('chunk', chunk);
+    assertBytes(chunk, 'chunk');
     if (chunk.length > 0) {
       // Payloads are handed out as plain Uint8Array views even when a Buffer was pushed,
       // so a consumer's `payload.slice()` copies (Buffer#slice would not).

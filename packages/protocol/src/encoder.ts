@@ -1,4 +1,5 @@
-import { assertBytes, assertCipher, assertInteger, assertString, assertU8 } from './assert.ts';
+import type { ByteCipher } from '@rtt/cipher';
+import { assertByteCipher, assertBytes, assertInteger, assertString } from '@rtt/cipher/assert';
 import {
   DEFAULT_MAX_FRAME_SIZE,
   FrameType,
@@ -6,7 +7,6 @@ import {
   MAX_U32,
   MIN_MAX_FRAME_SIZE,
 } from './constants.ts';
-import type { FrameCipher } from './frame-cipher.ts';
 
 /**
  * An encoded frame as two buffers: the header (length prefix, type and fixed fields) and
@@ -31,7 +31,7 @@ const utf8 = new TextEncoder();
  * assertMaxFrameSize(0); // throws RangeError
  */
 export function assertMaxFrameSize(value: unknown, name = 'maxFrameSize'): number {
-  return assertInteger(name, value, MIN_MAX_FRAME_SIZE, MAX_U32);
+  return assertInteger(value, name, MIN_MAX_FRAME_SIZE, MAX_U32);
 }
 
 function toPayload(
@@ -39,16 +39,16 @@ function toPayload(
   payload: Uint8Array | string,
 ): { bytes: Uint8Array; owned: boolean } {
   if (typeof payload === 'string') return { bytes: utf8.encode(payload), owned: true };
-  return { bytes: assertBytes(name, payload), owned: false };
+  return { bytes: assertBytes(payload, name), owned: false };
 }
 
 function frame(
   header: Uint8Array,
   payloadIn: Uint8Array | string,
-  cipher: FrameCipher | null | undefined,
+  cipher: ByteCipher | null | undefined,
   maxFrameSize: number,
 ): FrameParts {
-  assertCipher('cipher', cipher);
+  if (cipher !== null && cipher !== undefined) assertByteCipher(cipher, 'cipher');
   const max = assertMaxFrameSize(maxFrameSize);
   const { bytes, owned } = toPayload('payload', payloadIn);
   const bodyLength = header.length - LENGTH_PREFIX_SIZE + bytes.length;
@@ -94,11 +94,11 @@ export function encodeRequest(
   id: number,
   command: number,
   payload: Uint8Array | string = EMPTY,
-  cipher: FrameCipher | null = null,
+  cipher: ByteCipher | null = null,
   maxFrameSize: number = DEFAULT_MAX_FRAME_SIZE,
 ): FrameParts {
-  assertInteger('id', id, 0, MAX_U32);
-  assertU8('command', command);
+  assertInteger(id, 'id', 0, MAX_U32);
+  assertInteger(command, 'command', 0, 0xff);
   return frame(messageHeader(FrameType.REQUEST, id, command), payload, cipher, maxFrameSize);
 }
 
@@ -113,11 +113,11 @@ export function encodeResponse(
   id: number,
   status: number,
   payload: Uint8Array | string = EMPTY,
-  cipher: FrameCipher | null = null,
+  cipher: ByteCipher | null = null,
   maxFrameSize: number = DEFAULT_MAX_FRAME_SIZE,
 ): FrameParts {
-  assertInteger('id', id, 0, MAX_U32);
-  assertU8('status', status);
+  assertInteger(id, 'id', 0, MAX_U32);
+  assertInteger(status, 'status', 0, 0xff);
   return frame(messageHeader(FrameType.RESPONSE, id, status), payload, cipher, maxFrameSize);
 }
 
@@ -130,11 +130,11 @@ export function encodeResponse(
 export function encodeError(
   code: number,
   message = '',
-  cipher: FrameCipher | null = null,
+  cipher: ByteCipher | null = null,
   maxFrameSize: number = DEFAULT_MAX_FRAME_SIZE,
 ): FrameParts {
-  assertU8('code', code);
-  assertString('message', message);
+  assertInteger(code, 'code', 0, 0xff);
+  assertString(message, 'message');
   const header = new Uint8Array(ERROR_HEADER_SIZE);
   header[4] = FrameType.ERROR;
   header[5] = code;
@@ -149,7 +149,7 @@ export function encodeError(
 export function concatFrame(parts: readonly Uint8Array[]): Uint8Array {
   if (!Array.isArray(parts)) throw new TypeError('parts must be an array of Uint8Array');
   let total = 0;
-  for (const part of parts) total += assertBytes('parts[i]', part).length;
+  for (const part of parts) total += assertBytes(part, 'parts[i]').length;
   const out = new Uint8Array(total);
   let offset = 0;
   for (const part of parts) {

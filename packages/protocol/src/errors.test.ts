@@ -1,5 +1,6 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { ErrorCode, HelloStatus } from './constants.ts';
+import * as errors from './errors.ts';
 import {
   BadHelloError,
   BadPublicKeyError,
@@ -28,6 +29,24 @@ describe('errors', () => {
     [new HandshakeTimeoutError(5000), 'RTT_ERR_HANDSHAKE_TIMEOUT', ErrorCode.HANDSHAKE_TIMEOUT],
     [new TooManyRekeysError(8), 'RTT_ERR_TOO_MANY_REKEYS', ErrorCode.TOO_MANY_REKEYS],
     [new BadSeedKeyError('x'), 'RTT_ERR_BAD_SEED_KEY', ErrorCode.BAD_HELLO],
+    [new errors.UnknownWireError(0xff), 'RTT_ERR_UNKNOWN_WIRE', ErrorCode.BAD_HELLO],
+    [new errors.ShuttingDownError(), 'RTT_ERR_SHUTTING_DOWN', ErrorCode.SHUTTING_DOWN],
+    [
+      new errors.ServerError(ErrorCode.SHUTTING_DOWN, ''),
+      'RTT_ERR_SERVER_ERROR',
+      ErrorCode.SHUTTING_DOWN,
+    ],
+    [new errors.NotReadyError(), 'RTT_ERR_NOT_READY', ErrorCode.INTERNAL],
+    [
+      new errors.UnsupportedCommandError('PING', 'seed'),
+      'RTT_ERR_UNSUPPORTED_COMMAND',
+      ErrorCode.INTERNAL,
+    ],
+    [new errors.ConnectError('h', 1, 'no'), 'RTT_ERR_CONNECT', ErrorCode.INTERNAL],
+    [new errors.ConnectionLostError('gone'), 'RTT_ERR_SERVER_GONE', ErrorCode.INTERNAL],
+    [new errors.ConnectionClosedError(), 'RTT_ERR_CLOSED', ErrorCode.INTERNAL],
+    [new errors.TimeoutError('the key exchange', 10_000), 'RTT_ERR_TIMEOUT', ErrorCode.INTERNAL],
+    [new errors.UnexpectedDataError(5), 'RTT_ERR_UNEXPECTED_DATA', ErrorCode.MALFORMED_FRAME],
   ] as const;
 
   it.each(cases)('%o has its code, wire code and name', (err, code, wireCode) => {
@@ -36,6 +55,20 @@ describe('errors', () => {
     expect(err.code).toBe(code);
     expect(err.wireCode).toBe(wireCode);
     expect(err.name).toBe(err.constructor.name);
+  });
+
+  it('messages read as a user sees them', () => {
+    expect(new errors.ServerError(ErrorCode.SHUTTING_DOWN, '').message).toBe(
+      'the server ended the session: SHUTTING_DOWN',
+    );
+    expect(new errors.TimeoutError('the key exchange', 10_000).message).toBe(
+      'the server did not finish the key exchange within 10 s',
+    );
+    expect(new HandshakeTimeoutError(300).message).toBe('no key exchange within 0.3 s');
+    const wrapped = errors.toProtocolError(new Error('boom'), 'the key exchange failed');
+    expect(wrapped).toMatchObject({ code: 'RTT_ERR_PROTOCOL', message: 'the key exchange failed' });
+    const typed = new BadSeedKeyError('x');
+    expect(errors.toProtocolError(typed, 'unused')).toBe(typed);
   });
 
   it('hello refusals carry the ServerHello status to answer with', () => {
@@ -47,6 +80,51 @@ describe('errors', () => {
       expect(err).toBeInstanceOf(HelloRejectedError);
       expect(err).toBeInstanceOf(BadHelloError);
     }
+  });
+
+  it('every class is branded, named after itself, with a code of its own', () => {
+    const classes = Object.values(errors).filter(
+      (value): value is typeof ProtocolError =>
+        typeof value === 'function' && value.prototype instanceof Error,
+    );
+    // Every class has a row in the table above, but HelloRejectedError, the refusals' base.
+    expect(classes.length).toBe(cases.length + 1);
+    for (const ErrorClass of classes) {
+      // A class without its own `brand(...)` line would fail here.
+      expect(Object.getOwnPropertySymbols(ErrorClass.prototype)).toContain(
+        Symbol.for(`rtt.error.${ErrorClass.name}`),
+      );
+    }
+    const codes = cases.map(([err]) => err.code);
+    expect(new Set(codes).size).toBe(codes.length);
+  });
+
+  it('match instanceof by brand, so errors from another copy of the package pass', async () => {
+    // A second evaluation of the module stands for the other (ESM or CommonJS) build.
+    vi.resetModules();
+    const copy = await import('./errors.ts');
+    expect(copy.BadPublicKeyError).not.toBe(BadPublicKeyError);
+    const err = new copy.BadPublicKeyError(3);
+    expect(err).toBeInstanceOf(BadPublicKeyError);
+    expect(err).toBeInstanceOf(HelloRejectedError);
+    expect(err).toBeInstanceOf(BadHelloError);
+    expect(err).toBeInstanceOf(ProtocolError);
+    expect(err).not.toBeInstanceOf(UnsupportedGroupError);
+    expect(new FrameTooLargeError(9, 8)).toBeInstanceOf(copy.ProtocolError);
+    expect(new copy.ProtocolError('x')).not.toBeInstanceOf(FrameTooLargeError);
+    for (const value of [null, undefined, 0, 'RTT_ERR_PROTOCOL', {}, new Error('plain')]) {
+      expect(value instanceof ProtocolError).toBe(false);
+    }
+  });
+
+  it('leave a subclass declared elsewhere to the prototype chain', () => {
+    class AppError extends MalformedFrameError {}
+    const err = new AppError('app');
+    expect(err).toBeInstanceOf(AppError);
+    expect(err).toBeInstanceOf(MalformedFrameError);
+    expect(err.name).toBe('AppError');
+    expect(err.code).toBe('RTT_ERR_MALFORMED_FRAME');
+    expect(new MalformedFrameError('x')).not.toBeInstanceOf(AppError);
   });
 
   it('keep their details and cause', () => {

@@ -1,4 +1,10 @@
-import { ErrorCode, type ErrorCodeCode, HelloStatus, type HelloStatusCode } from './constants.ts';
+import {
+  ErrorCode,
+  type ErrorCodeCode,
+  errorCodeName,
+  HelloStatus,
+  type HelloStatusCode,
+} from './constants.ts';
 
 /** Options accepted by every protocol error (the standard `cause`). */
 export interface ProtocolErrorOptions {
@@ -6,10 +12,38 @@ export interface ProtocolErrorOptions {
   readonly cause?: unknown;
 }
 
+// `instanceof` must also recognise an error thrown by another copy of this package: the ESM
+// and the CommonJS build of a dual package are two modules with two sets of classes, and
+// code that `require`s one while its dependency `import`s the other would otherwise see
+// `err instanceof ProtocolError` fail. As undici does (lib/core/errors.js), every class puts a
+// `Symbol.for('rtt.error.<Class>')` brand on its prototype, and `instanceof` looks for the
+// brand; `Symbol.for` gives the same symbol in every copy. A class added here needs its
+// `brand(...)` line; errors.test.ts checks that every exported class has one.
+const brands = new WeakMap<object, symbol>();
+
+/** A class whose instances are `T`. */
+type ClassOf<T> = abstract new (...args: never[]) => T;
+
+/** Puts the brand `Symbol.for(key)` on `ErrorClass` and its instances. */
+function brand(ErrorClass: ClassOf<Error>, key: string): void {
+  const symbol = Symbol.for(key);
+  brands.set(ErrorClass, symbol);
+  Object.defineProperty(ErrorClass.prototype, symbol, { value: true });
+}
+
+/** `value instanceof ErrorClass`, by brand. */
+function hasBrand(ErrorClass: object, value: unknown): boolean {
+  const symbol = brands.get(ErrorClass);
+  // A subclass declared outside this file has no brand of its own: the prototype chain decides.
+  if (symbol === undefined) return Function.prototype[Symbol.hasInstance].call(ErrorClass, value);
+  return typeof value === 'object' && value !== null && symbol in value;
+}
+
 /**
  * Base class of every error this package throws for bad bytes or a refused handshake.
  * `code` names the failure for programs; `wireCode` is the ERROR frame code a server
- * should send before closing.
+ * should send before closing. `name` is the class name; `instanceof` also works on errors
+ * from the other (ESM or CommonJS) copy of this package.
  * @example
  * try {
  *   decoder.push(chunk);
@@ -36,7 +70,17 @@ export class ProtocolError extends Error {
     this.name = new.target.name;
     this.wireCode = wireCode;
   }
+
+  /**
+   * Whether `value` carries the brand of the class on the right of `instanceof` (this one or
+   * a subclass), so that errors from the package's other copy match too.
+   */
+  static override [Symbol.hasInstance]<T>(this: ClassOf<T>, value: unknown): value is T {
+    // biome-ignore lint/complexity/noThisInStatic: `this` is the class right of `instanceof`, often a subclass.
+    return hasBrand(this, value);
+  }
 }
+brand(ProtocolError, 'rtt.error.ProtocolError');
 
 /**
  * A length prefix announced a body larger than `maxFrameSize`; thrown before any of the
@@ -45,7 +89,7 @@ export class ProtocolError extends Error {
  * new FrameTooLargeError(1_000_000, 65_536).code; // 'RTT_ERR_FRAME_TOO_LARGE'
  */
 export class FrameTooLargeError extends ProtocolError {
-  override readonly code = 'RTT_ERR_FRAME_TOO_LARGE';
+  override readonly code = 'RTT_ERR_FRAME_TOO_LARGE' as const;
   /** The announced body length. */
   readonly size: number;
   /** The limit it exceeded. */
@@ -65,6 +109,7 @@ export class FrameTooLargeError extends ProtocolError {
     this.maxFrameSize = maxFrameSize;
   }
 }
+brand(FrameTooLargeError, 'rtt.error.FrameTooLargeError');
 
 /**
  * A frame that cannot be decoded: zero length, unknown type, a type not meant for this
@@ -73,7 +118,7 @@ export class FrameTooLargeError extends ProtocolError {
  * new MalformedFrameError('unknown frame type 0x09').wireCode; // ErrorCode.MALFORMED_FRAME
  */
 export class MalformedFrameError extends ProtocolError {
-  override readonly code = 'RTT_ERR_MALFORMED_FRAME';
+  override readonly code = 'RTT_ERR_MALFORMED_FRAME' as const;
 
   /**
    * @example
@@ -83,6 +128,7 @@ export class MalformedFrameError extends ProtocolError {
     super(message, ErrorCode.MALFORMED_FRAME, options);
   }
 }
+brand(MalformedFrameError, 'rtt.error.MalformedFrameError');
 
 /**
  * A hello that is not one: wrong magic bytes.
@@ -90,7 +136,7 @@ export class MalformedFrameError extends ProtocolError {
  * new BadHelloError('bad magic').code; // 'RTT_ERR_BAD_HELLO'
  */
 export class BadHelloError extends ProtocolError {
-  override readonly code: string = 'RTT_ERR_BAD_HELLO';
+  override readonly code: 'RTT_ERR_BAD_HELLO' | HelloRejectedCode = 'RTT_ERR_BAD_HELLO';
 
   /**
    * @example
@@ -100,6 +146,15 @@ export class BadHelloError extends ProtocolError {
     super(message, ErrorCode.BAD_HELLO, options);
   }
 }
+brand(BadHelloError, 'rtt.error.BadHelloError');
+
+/** The codes of {@link HelloRejectedError} and its subclasses. */
+type HelloRejectedCode =
+  | 'RTT_ERR_HELLO_REJECTED'
+  | 'RTT_ERR_UNSUPPORTED_VERSION'
+  | 'RTT_ERR_UNSUPPORTED_CIPHER'
+  | 'RTT_ERR_UNSUPPORTED_GROUP'
+  | 'RTT_ERR_BAD_PUBLIC_KEY';
 
 /**
  * Base of the four handshake refusals. `helloStatus` is the ServerHello status that
@@ -108,7 +163,7 @@ export class BadHelloError extends ProtocolError {
  * if (err instanceof HelloRejectedError) framed.sendServerHello({ status: err.helloStatus, cipher: 0 });
  */
 export class HelloRejectedError extends BadHelloError {
-  override readonly code: string = 'RTT_ERR_HELLO_REJECTED';
+  override readonly code: HelloRejectedCode = 'RTT_ERR_HELLO_REJECTED';
   /** The ServerHello status for this refusal. */
   readonly helloStatus: Exclude<HelloStatusCode, 0>;
 
@@ -125,6 +180,7 @@ export class HelloRejectedError extends BadHelloError {
     this.helloStatus = helloStatus;
   }
 }
+brand(HelloRejectedError, 'rtt.error.HelloRejectedError');
 
 /**
  * The peer speaks another protocol version.
@@ -132,7 +188,7 @@ export class HelloRejectedError extends BadHelloError {
  * new UnsupportedVersionError(2).helloStatus; // HelloStatus.UNSUPPORTED_VERSION
  */
 export class UnsupportedVersionError extends HelloRejectedError {
-  override readonly code = 'RTT_ERR_UNSUPPORTED_VERSION';
+  override readonly code = 'RTT_ERR_UNSUPPORTED_VERSION' as const;
   /** The version the peer asked for or answered with. */
   readonly version: number;
 
@@ -145,6 +201,7 @@ export class UnsupportedVersionError extends HelloRejectedError {
     this.version = version;
   }
 }
+brand(UnsupportedVersionError, 'rtt.error.UnsupportedVersionError');
 
 /**
  * The cipher asked for (or chosen) is not acceptable.
@@ -152,7 +209,7 @@ export class UnsupportedVersionError extends HelloRejectedError {
  * new UnsupportedCipherError(9).cipher; // 9
  */
 export class UnsupportedCipherError extends HelloRejectedError {
-  override readonly code = 'RTT_ERR_UNSUPPORTED_CIPHER';
+  override readonly code = 'RTT_ERR_UNSUPPORTED_CIPHER' as const;
   /** The cipher id in question. */
   readonly cipher: number;
 
@@ -165,6 +222,7 @@ export class UnsupportedCipherError extends HelloRejectedError {
     this.cipher = cipher;
   }
 }
+brand(UnsupportedCipherError, 'rtt.error.UnsupportedCipherError');
 
 /**
  * The Diffie-Hellman group asked for is not known.
@@ -172,7 +230,7 @@ export class UnsupportedCipherError extends HelloRejectedError {
  * new UnsupportedGroupError(7).group; // 7
  */
 export class UnsupportedGroupError extends HelloRejectedError {
-  override readonly code = 'RTT_ERR_UNSUPPORTED_GROUP';
+  override readonly code = 'RTT_ERR_UNSUPPORTED_GROUP' as const;
   /** The group id in question. */
   readonly group: number;
 
@@ -185,6 +243,7 @@ export class UnsupportedGroupError extends HelloRejectedError {
     this.group = group;
   }
 }
+brand(UnsupportedGroupError, 'rtt.error.UnsupportedGroupError');
 
 /**
  * A public key outside the group (for the seed group: not in 1..256), or the server
@@ -193,7 +252,7 @@ export class UnsupportedGroupError extends HelloRejectedError {
  * new BadPublicKeyError(0).publicKey; // 0
  */
 export class BadPublicKeyError extends HelloRejectedError {
-  override readonly code = 'RTT_ERR_BAD_PUBLIC_KEY';
+  override readonly code = 'RTT_ERR_BAD_PUBLIC_KEY' as const;
   /** The rejected public key (0 when the peer did not say). */
   readonly publicKey: number;
 
@@ -206,14 +265,15 @@ export class BadPublicKeyError extends HelloRejectedError {
     this.publicKey = publicKey;
   }
 }
+brand(BadPublicKeyError, 'rtt.error.BadPublicKeyError');
 
 /**
- * The handshake did not finish within the allowed time (the policy lives in the apps).
+ * The client did not finish its key exchange in time (`ServerConnection`'s `handshakeTimeoutMs`).
  * @example
  * throw new HandshakeTimeoutError(5_000);
  */
 export class HandshakeTimeoutError extends ProtocolError {
-  override readonly code = 'RTT_ERR_HANDSHAKE_TIMEOUT';
+  override readonly code = 'RTT_ERR_HANDSHAKE_TIMEOUT' as const;
   /** The time allowed, in milliseconds. */
   readonly timeoutMs: number;
 
@@ -222,10 +282,11 @@ export class HandshakeTimeoutError extends ProtocolError {
    * new HandshakeTimeoutError(5_000).wireCode; // ErrorCode.HANDSHAKE_TIMEOUT
    */
   constructor(timeoutMs: number, options?: ProtocolErrorOptions) {
-    super(`handshake not finished within ${timeoutMs} ms`, ErrorCode.HANDSHAKE_TIMEOUT, options);
+    super(`no key exchange within ${timeoutMs / 1000} s`, ErrorCode.HANDSHAKE_TIMEOUT, options);
     this.timeoutMs = timeoutMs;
   }
 }
+brand(HandshakeTimeoutError, 'rtt.error.HandshakeTimeoutError');
 
 /**
  * Every hello round so far gave a weak key and the limit of rounds is reached.
@@ -233,7 +294,7 @@ export class HandshakeTimeoutError extends ProtocolError {
  * if (round > MAX_HELLO_ROUNDS) throw new TooManyRekeysError(MAX_HELLO_ROUNDS);
  */
 export class TooManyRekeysError extends ProtocolError {
-  override readonly code = 'RTT_ERR_TOO_MANY_REKEYS';
+  override readonly code = 'RTT_ERR_TOO_MANY_REKEYS' as const;
   /** How many rounds were allowed. */
   readonly rounds: number;
 
@@ -246,6 +307,7 @@ export class TooManyRekeysError extends ProtocolError {
     this.rounds = rounds;
   }
 }
+brand(TooManyRekeysError, 'rtt.error.TooManyRekeysError');
 
 /**
  * The seed wire's decimal public key is not one: a non-digit byte, no digits, or too many.
@@ -253,7 +315,7 @@ export class TooManyRekeysError extends ProtocolError {
  * new BadSeedKeyError('not a digit').code; // 'RTT_ERR_BAD_SEED_KEY'
  */
 export class BadSeedKeyError extends ProtocolError {
-  override readonly code = 'RTT_ERR_BAD_SEED_KEY';
+  override readonly code = 'RTT_ERR_BAD_SEED_KEY' as const;
 
   /**
    * @example
@@ -263,4 +325,227 @@ export class BadSeedKeyError extends ProtocolError {
     // The seed wire has no ERROR frame; BAD_HELLO is what it would be on ours.
     super(message, ErrorCode.BAD_HELLO, options);
   }
+}
+brand(BadSeedKeyError, 'rtt.error.BadSeedKeyError');
+
+/**
+ * A connection's first byte is neither an ASCII digit (the seed wire) nor `R` (our hello).
+ * @example
+ * new UnknownWireError(0xff).message; // 'neither our protocol nor the seed wire (first byte 0xff)'
+ */
+export class UnknownWireError extends ProtocolError {
+  override readonly code = 'RTT_ERR_UNKNOWN_WIRE' as const;
+  /** The byte that was seen. */
+  readonly firstByte: number;
+
+  /**
+   * @example
+   * throw new UnknownWireError(chunk[0]);
+   */
+  constructor(firstByte: number, options?: ProtocolErrorOptions) {
+    super(
+      `neither our protocol nor the seed wire (first byte 0x${firstByte.toString(16).padStart(2, '0')})`,
+      ErrorCode.BAD_HELLO,
+      options,
+    );
+    this.firstByte = firstByte;
+  }
+}
+brand(UnknownWireError, 'rtt.error.UnknownWireError');
+
+/**
+ * The server is closing: it tells its framed clients with an ERROR frame SHUTTING_DOWN.
+ * @example
+ * new ShuttingDownError().wireCode; // ErrorCode.SHUTTING_DOWN
+ */
+export class ShuttingDownError extends ProtocolError {
+  override readonly code = 'RTT_ERR_SHUTTING_DOWN' as const;
+
+  /**
+   * @example
+   * session.end(new ShuttingDownError());
+   */
+  constructor(options?: ProtocolErrorOptions) {
+    super('server closing', ErrorCode.SHUTTING_DOWN, options);
+  }
+}
+brand(ShuttingDownError, 'rtt.error.ShuttingDownError');
+
+/**
+ * The server ended the session with an ERROR frame; `wireCode` is the code it sent.
+ * @example
+ * new ServerError(ErrorCode.SHUTTING_DOWN, 'server closing').message;
+ * // 'the server ended the session: server closing'
+ */
+export class ServerError extends ProtocolError {
+  override readonly code = 'RTT_ERR_SERVER_ERROR' as const;
+  /** The server's own message. */
+  readonly serverMessage: string;
+
+  /**
+   * @example
+   * throw new ServerError(frame.code, frame.message);
+   */
+  constructor(wireCode: number, serverMessage: string, options?: ProtocolErrorOptions) {
+    super(
+      `the server ended the session: ${serverMessage || errorCodeName(wireCode) || `error ${wireCode}`}`,
+      wireCode as ErrorCodeCode,
+      options,
+    );
+    this.serverMessage = serverMessage;
+  }
+}
+brand(ServerError, 'rtt.error.ServerError');
+
+/**
+ * A request was made before the keys were agreed, or after the session ended.
+ * @example
+ * new NotReadyError().code; // 'RTT_ERR_NOT_READY'
+ */
+export class NotReadyError extends ProtocolError {
+  override readonly code = 'RTT_ERR_NOT_READY' as const;
+
+  /**
+   * @example
+   * if (!session.ready) throw new NotReadyError();
+   */
+  constructor(options?: ProtocolErrorOptions) {
+    super('the session is not ready for requests', ErrorCode.INTERNAL, options);
+  }
+}
+brand(NotReadyError, 'rtt.error.NotReadyError');
+
+/**
+ * A command the wire cannot carry (the seed wire knows only TIME, DATE and TEMP).
+ * @example
+ * new UnsupportedCommandError('PING', 'seed').code; // 'RTT_ERR_UNSUPPORTED_COMMAND'
+ */
+export class UnsupportedCommandError extends ProtocolError {
+  override readonly code = 'RTT_ERR_UNSUPPORTED_COMMAND' as const;
+
+  /**
+   * @example
+   * throw new UnsupportedCommandError(command, 'seed');
+   */
+  constructor(command: string, wire: string, options?: ProtocolErrorOptions) {
+    super(`the ${wire} wire has no command ${command}`, ErrorCode.INTERNAL, options);
+  }
+}
+brand(UnsupportedCommandError, 'rtt.error.UnsupportedCommandError');
+
+/**
+ * A TCP connection to the server could not be opened.
+ * @example
+ * new ConnectError('127.0.0.1', 7777, 'connection refused').message;
+ * // 'cannot connect to 127.0.0.1 port 7777: connection refused'
+ */
+export class ConnectError extends ProtocolError {
+  override readonly code = 'RTT_ERR_CONNECT' as const;
+
+  /**
+   * @example
+   * reject(new ConnectError(host, port, 'no such host', { cause: err }));
+   */
+  constructor(host: string, port: number, why: string, options?: ProtocolErrorOptions) {
+    super(`cannot connect to ${host} port ${port}: ${why}`, ErrorCode.INTERNAL, options);
+  }
+}
+brand(ConnectError, 'rtt.error.ConnectError');
+
+/**
+ * The connection ended under a client that did not close it: the server closed it, or the
+ * network failed.
+ * @example
+ * new ConnectionLostError('the server closed the connection').code; // 'RTT_ERR_SERVER_GONE'
+ */
+export class ConnectionLostError extends ProtocolError {
+  override readonly code = 'RTT_ERR_SERVER_GONE' as const;
+
+  /**
+   * @example
+   * stream.once('close', () => fail(new ConnectionLostError('the server closed the connection')));
+   */
+  constructor(message: string, options?: ProtocolErrorOptions) {
+    super(message, ErrorCode.INTERNAL, options);
+  }
+}
+brand(ConnectionLostError, 'rtt.error.ConnectionLostError');
+
+/**
+ * The client closed the connection itself; requests still in flight, or made later, fail so.
+ * @example
+ * new ConnectionClosedError().code; // 'RTT_ERR_CLOSED'
+ */
+export class ConnectionClosedError extends ProtocolError {
+  override readonly code = 'RTT_ERR_CLOSED' as const;
+
+  /**
+   * @example
+   * fail(new ConnectionClosedError());
+   */
+  constructor(options?: ProtocolErrorOptions) {
+    super('the connection is closed', ErrorCode.INTERNAL, options);
+  }
+}
+brand(ConnectionClosedError, 'rtt.error.ConnectionClosedError');
+
+/**
+ * Something the client waited for did not come in time.
+ * @example
+ * new TimeoutError('the key exchange', 10_000).message;
+ * // 'the server did not finish the key exchange within 10 s'
+ */
+export class TimeoutError extends ProtocolError {
+  override readonly code = 'RTT_ERR_TIMEOUT' as const;
+  /** The time allowed, in milliseconds. */
+  readonly timeoutMs: number;
+
+  /**
+   * @example
+   * client.fail(new TimeoutError('the key exchange', timeoutMs));
+   */
+  constructor(what: string, timeoutMs: number, options?: ProtocolErrorOptions) {
+    super(
+      `the server did not finish ${what} within ${timeoutMs / 1000} s`,
+      ErrorCode.INTERNAL,
+      options,
+    );
+    this.timeoutMs = timeoutMs;
+  }
+}
+brand(TimeoutError, 'rtt.error.TimeoutError');
+
+/**
+ * The seed server sent bytes nobody asked for: before our key went out, or with no request
+ * in flight (the seed wire has no framing, so such bytes cannot be placed).
+ * @example
+ * new UnexpectedDataError(5).code; // 'RTT_ERR_UNEXPECTED_DATA'
+ */
+export class UnexpectedDataError extends ProtocolError {
+  override readonly code = 'RTT_ERR_UNEXPECTED_DATA';
+  /** How many bytes came. */
+  readonly length: number;
+
+  /**
+   * @example
+   * onFailure(new UnexpectedDataError(chunk.length));
+   */
+  constructor(length: number, options?: ProtocolErrorOptions) {
+    // The seed wire has no ERROR frame; MALFORMED_FRAME is what it would be on ours.
+    super(`the server sent ${length} bytes nobody asked for`, ErrorCode.MALFORMED_FRAME, options);
+    this.length = length;
+  }
+}
+brand(UnexpectedDataError, 'rtt.error.UnexpectedDataError');
+
+/**
+ * Our typed errors as they are; anything else (a broken random source, say) wrapped in a
+ * {@link ProtocolError} with `message` and the original as `cause`.
+ * @example
+ * onFailure(toProtocolError(err, 'the key exchange failed'));
+ */
+export function toProtocolError(err: unknown, message: string): ProtocolError {
+  return err instanceof ProtocolError
+    ? err
+    : new ProtocolError(message, ErrorCode.INTERNAL, { cause: err });
 }

@@ -1,4 +1,5 @@
 import {
+  type ByteCipher,
   caesarKeyFromSharedSecret,
   createCaesarCipher,
   createKeyPair,
@@ -6,12 +7,17 @@ import {
   deriveSharedKey,
   isWeakSharedSecret,
   type RandomSource,
-  SEED_GROUP,
   validatePublicKey,
 } from '@rtt/cipher';
-import { CipherId, GroupId, HelloStatus, MAX_HELLO_ROUNDS, PROTOCOL_VERSION } from './constants.ts';
+import {
+  CipherId,
+  GROUPS,
+  GroupId,
+  HelloStatus,
+  MAX_HELLO_ROUNDS,
+  PROTOCOL_VERSION,
+} from './constants.ts';
 import { BadPublicKeyError, ProtocolError, TooManyRekeysError } from './errors.ts';
-import type { FrameCipher } from './frame-cipher.ts';
 import {
   assertClientHello,
   assertServerHello,
@@ -23,28 +29,36 @@ import type { ClientHello, ServerHello } from './messages.ts';
 /** Where a hello round leaves the connection. */
 export type HandshakeOutcome =
   /** Keys agreed: frames from now on use `cipher` (`null` for the NONE cipher). */
-  | { readonly type: 'ready'; readonly cipher: FrameCipher | null; readonly key: number }
+  | { readonly type: 'ready'; readonly cipher: ByteCipher | null; readonly key: number }
   /** The shared secret was weak (Caesar key 0): another hello round follows. */
   | { readonly type: 'rekey' };
 
-// The group behind GroupId.SEED; the only one the wire defines so far.
-const GROUP: DhGroup = SEED_GROUP;
+// The group behind GroupId.SEED, the only one the wire defines so far (and so the only one
+// assertClientHello lets through).
+const GROUP: DhGroup = GROUPS[GroupId.SEED];
 
-function agree(privateKey: number, peerPublicKey: number, cipher: number): HandshakeOutcome {
-  if (cipher === CipherId.NONE) return { type: 'ready', cipher: null, key: 0 };
-  const shared = deriveSharedKey(privateKey, peerPublicKey, GROUP);
-  // Key 0 would send everything in clear. Both sides see it, so both start another round.
-  if (isWeakSharedSecret(shared)) return { type: 'rekey' };
-  const key = caesarKeyFromSharedSecret(shared);
-  return { type: 'ready', cipher: createCaesarCipher(key), key };
-}
-
+/**
+ * The one check of the peer's public key on the handshake path: in range, in the generator's
+ * subgroup, not degenerate. The hello asserts leave the key alone and the derivation below
+ * trusts this check, so a bad key is refused exactly once, as a BadPublicKeyError (the
+ * ServerHello status BAD_PUBLIC_KEY) with the cipher's reason as `cause`.
+ */
 function checkPublicKey(publicKey: number): void {
   try {
     validatePublicKey(publicKey, GROUP);
   } catch (err) {
     throw new BadPublicKeyError(publicKey, { cause: err });
   }
+}
+
+/** Agrees on the cipher; `peerPublicKey` must have passed {@link checkPublicKey}. */
+function agree(privateKey: number, peerPublicKey: number, cipher: number): HandshakeOutcome {
+  if (cipher === CipherId.NONE) return { type: 'ready', cipher: null, key: 0 };
+  const shared = deriveSharedKey(privateKey, peerPublicKey, GROUP, { prevalidated: true });
+  // Key 0 would send everything in clear. Both sides see it, so both start another round.
+  if (isWeakSharedSecret(shared)) return { type: 'rekey' };
+  const key = caesarKeyFromSharedSecret(shared);
+  return { type: 'ready', cipher: createCaesarCipher(key), key };
 }
 
 /**
@@ -67,7 +81,7 @@ export class ClientHandshake {
   #rounds = 0;
 
   /** `random` replaces the platform's randomness, for tests. */
-  constructor(options: { cipher?: number; random?: RandomSource } = {}) {
+  constructor(options: { cipher?: number | undefined; random?: RandomSource | undefined } = {}) {
     this.cipher = options.cipher ?? CipherId.CAESAR;
     this.#random = options.random;
   }
@@ -101,7 +115,9 @@ export class ClientHandshake {
   onServerHello(hello: ServerHello): HandshakeOutcome {
     if (this.#privateKey < 0) throw new ProtocolError('a ServerHello came before any ClientHello');
     assertServerHello(hello, { cipher: this.cipher, group: GroupId.SEED });
-    if (this.cipher !== CipherId.NONE) checkPublicKey(hello.publicKey);
+    // Checked whatever the cipher, as the server checks ours: a server that sends a bad key
+    // is broken even when the key goes unused.
+    checkPublicKey(hello.publicKey);
     return agree(this.#privateKey, hello.publicKey, this.cipher);
   }
 }
@@ -139,7 +155,9 @@ export class ServerHandshake {
   #rounds = 0;
 
   /** `random` replaces the platform's randomness, for tests. */
-  constructor(options: { ciphers?: readonly number[]; random?: RandomSource } = {}) {
+  constructor(
+    options: { ciphers?: readonly number[] | undefined; random?: RandomSource | undefined } = {},
+  ) {
     this.#ciphers = options.ciphers ?? [CipherId.CAESAR, CipherId.NONE];
     this.#random = options.random;
   }

@@ -1,8 +1,8 @@
-import { assertBytes, assertInteger, assertU8 } from './assert.ts';
+import { assertBytes, assertInteger } from '@rtt/cipher/assert';
 import {
   CipherId,
-  GROUP_PARAMS,
   GroupId,
+  groupForId,
   HELLO_SIZE,
   HelloStatus,
   MAGIC,
@@ -66,10 +66,10 @@ function writeHello(version: number, b4: number, b5: number, publicKey: number):
  */
 export function encodeClientHello(init: ClientHelloInit): Uint8Array {
   if (typeof init !== 'object' || init === null) throw new TypeError('hello must be an object');
-  const version = assertU8('hello.version', init.version ?? PROTOCOL_VERSION);
-  const cipher = assertU8('hello.cipher', init.cipher);
-  const group = assertU8('hello.group', init.group ?? GroupId.SEED);
-  const publicKey = assertInteger('hello.publicKey', init.publicKey, 0, 0xffff);
+  const version = assertInteger(init.version ?? PROTOCOL_VERSION, 'hello.version', 0, 0xff);
+  const cipher = assertInteger(init.cipher, 'hello.cipher', 0, 0xff);
+  const group = assertInteger(init.group ?? GroupId.SEED, 'hello.group', 0, 0xff);
+  const publicKey = assertInteger(init.publicKey, 'hello.publicKey', 0, 0xffff);
   return writeHello(version, cipher, group, publicKey);
 }
 
@@ -82,10 +82,10 @@ export function encodeClientHello(init: ClientHelloInit): Uint8Array {
  */
 export function encodeServerHello(init: ServerHelloInit): Uint8Array {
   if (typeof init !== 'object' || init === null) throw new TypeError('hello must be an object');
-  const version = assertU8('hello.version', init.version ?? PROTOCOL_VERSION);
-  const status = assertU8('hello.status', init.status ?? HelloStatus.OK);
-  const cipher = assertU8('hello.cipher', init.cipher);
-  const publicKey = assertInteger('hello.publicKey', init.publicKey ?? 0, 0, 0xffff);
+  const version = assertInteger(init.version ?? PROTOCOL_VERSION, 'hello.version', 0, 0xff);
+  const status = assertInteger(init.status ?? HelloStatus.OK, 'hello.status', 0, 0xff);
+  const cipher = assertInteger(init.cipher, 'hello.cipher', 0, 0xff);
+  const publicKey = assertInteger(init.publicKey ?? 0, 'hello.publicKey', 0, 0xffff);
   if (status !== HelloStatus.OK && publicKey !== 0) {
     throw new RangeError(`hello.publicKey must be 0 when status is not OK, got ${publicKey}`);
   }
@@ -106,7 +106,7 @@ export function checkMagicPrefix(bytes: Uint8Array): number {
 }
 
 function readHello(bytes: Uint8Array): Uint8Array {
-  assertBytes('bytes', bytes);
+  assertBytes(bytes, 'bytes');
   if (bytes.length < HELLO_SIZE) {
     throw new BadHelloError(`a hello is ${HELLO_SIZE} bytes, got ${bytes.length}`);
   }
@@ -157,16 +157,13 @@ export interface AssertClientHelloOptions {
   readonly ciphers?: readonly number[];
 }
 
-function isPublicKeyInGroup(group: number, publicKey: number): boolean {
-  const params = GROUP_PARAMS[group as keyof typeof GROUP_PARAMS];
-  // 0 and p are not in the multiplicative group; anything >= p is not reduced.
-  return params !== undefined && publicKey >= 1 && publicKey < params.prime;
-}
-
 /**
- * The server's check of a ClientHello. Throws the refusal to report, whose `helloStatus`
- * is the ServerHello status to answer with (then close).
- * @throws {UnsupportedVersionError | UnsupportedGroupError | UnsupportedCipherError | BadPublicKeyError}
+ * The server's check of a ClientHello: version, group and cipher. Throws the refusal to
+ * report, whose `helloStatus` is the ServerHello status to answer with (then close).
+ * The public key is not looked at here: checking it needs the group's arithmetic, and the
+ * handshake does it once, in full (`validatePublicKey` of `@rtt/cipher`: in the generator's
+ * subgroup and not degenerate), answering a bad one with `BadPublicKeyError`.
+ * @throws {UnsupportedVersionError | UnsupportedGroupError | UnsupportedCipherError}
  * @example
  * try {
  *   assertClientHello(hello, { ciphers: [CipherId.CAESAR] });
@@ -183,24 +180,26 @@ export function assertClientHello(
 ): void {
   const ciphers = options.ciphers ?? [CipherId.NONE, CipherId.CAESAR];
   if (hello.version !== PROTOCOL_VERSION) throw new UnsupportedVersionError(hello.version);
-  if (!Object.hasOwn(GROUP_PARAMS, hello.group)) throw new UnsupportedGroupError(hello.group);
+  if (groupForId(hello.group) === undefined) throw new UnsupportedGroupError(hello.group);
   if (!ciphers.includes(hello.cipher)) throw new UnsupportedCipherError(hello.cipher);
-  if (!isPublicKeyInGroup(hello.group, hello.publicKey))
-    throw new BadPublicKeyError(hello.publicKey);
 }
 
 /** Options for {@link assertServerHello}. */
 export interface AssertServerHelloOptions {
   /** The cipher id the client offered; the server must choose it. */
   readonly cipher?: number;
-  /** The group the client asked for; defaults to `GroupId.SEED`. */
+  /**
+   * The group the client asked for, named in an UNSUPPORTED_GROUP refusal; defaults to
+   * `GroupId.SEED`.
+   */
   readonly group?: number;
 }
 
 /**
- * The client's check of a ServerHello: throws the typed refusal for a non-OK status, a
- * version other than ours, a cipher other than the one offered, or a public key outside
- * the group.
+ * The client's check of a ServerHello: throws the typed refusal for a non-OK status (a
+ * BAD_PUBLIC_KEY status is a `BadPublicKeyError`), a version other than ours, or a cipher
+ * other than the one offered. As in {@link assertClientHello}, the server's public key is
+ * left to the handshake, which validates it once.
  * @throws {UnsupportedVersionError | UnsupportedGroupError | UnsupportedCipherError | BadPublicKeyError}
  * @example
  * assertServerHello(hello, { cipher: CipherId.CAESAR }); // returns when the handshake may go on
@@ -209,7 +208,6 @@ export function assertServerHello(
   hello: ServerHello,
   options: AssertServerHelloOptions = {},
 ): void {
-  const group = options.group ?? GroupId.SEED;
   switch (hello.status) {
     case HelloStatus.OK:
       break;
@@ -218,7 +216,7 @@ export function assertServerHello(
     case HelloStatus.UNSUPPORTED_CIPHER:
       throw new UnsupportedCipherError(options.cipher ?? hello.cipher);
     case HelloStatus.UNSUPPORTED_GROUP:
-      throw new UnsupportedGroupError(group);
+      throw new UnsupportedGroupError(options.group ?? GroupId.SEED);
     case HelloStatus.BAD_PUBLIC_KEY:
       throw new BadPublicKeyError(0);
     default:
@@ -228,5 +226,4 @@ export function assertServerHello(
   if (options.cipher !== undefined && hello.cipher !== options.cipher) {
     throw new UnsupportedCipherError(hello.cipher);
   }
-  if (!isPublicKeyInGroup(group, hello.publicKey)) throw new BadPublicKeyError(hello.publicKey);
 }

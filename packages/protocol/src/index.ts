@@ -1,11 +1,19 @@
 /**
  * `@rtt/protocol`: the rtt wire format (hello, length-prefixed frames, command and status
  * codes), an incremental decoder and an encoder, and helpers for the seed's unframed
- * wire. Zero dependencies, `Uint8Array` only: runs in Node >= 20 and in browsers.
+ * wire. Depends only on `@rtt/cipher`, `Uint8Array` only: runs in Node >= 20 and in browsers.
  * The Node socket adapter lives in `@rtt/protocol/node`.
  * @module
  */
 
+export {
+  createAnswerer,
+  formatDate,
+  formatTemperature,
+  formatTime,
+  nowMicros,
+  type TemperatureReading,
+} from './answers.ts';
 export {
   CipherId,
   type CipherIdCode,
@@ -28,10 +36,11 @@ export {
   type FrameTypeName,
   frameTypeFromName,
   frameTypeName,
-  GROUP_PARAMS,
+  GROUPS,
   GroupId,
   type GroupIdCode,
   type GroupIdName,
+  groupForId,
   groupIdFromName,
   groupIdName,
   HELLO_SIZE,
@@ -67,18 +76,35 @@ export {
   BadHelloError,
   BadPublicKeyError,
   BadSeedKeyError,
+  ConnectError,
+  ConnectionClosedError,
+  ConnectionLostError,
   FrameTooLargeError,
   HandshakeTimeoutError,
   HelloRejectedError,
   MalformedFrameError,
+  NotReadyError,
   ProtocolError,
   type ProtocolErrorOptions,
+  ServerError,
+  ShuttingDownError,
+  TimeoutError,
   TooManyRekeysError,
+  UnexpectedDataError,
+  UnknownWireError,
   UnsupportedCipherError,
+  UnsupportedCommandError,
   UnsupportedGroupError,
   UnsupportedVersionError,
 } from './errors.ts';
-export type { FrameCipher } from './frame-cipher.ts';
+export {
+  FramedClientSession,
+  type FramedClientSessionOptions,
+} from './framed-client-session.ts';
+export {
+  FramedServerSession,
+  type FramedServerSessionOptions,
+} from './framed-server-session.ts';
 export {
   ClientHandshake,
   type HandshakeOutcome,
@@ -111,17 +137,43 @@ export type {
   ServerHelloMessage,
   ServerInboundMessage,
 } from './messages.ts';
+export { SeedClientSession, type SeedClientSessionOptions } from './seed-client-session.ts';
+export { SeedServerSession, type SeedServerSessionOptions } from './seed-server-session.ts';
 export {
   decodeSeedText,
   detectWire,
   encodeSeedPublicKey,
   encodeSeedText,
+  isSeedCommand,
   parseSeedCommands,
   parseSeedPublicKey,
   SEED_COMMANDS,
   SEED_KEY_MAX_DIGITS,
+  SEED_MAX_HELD_BYTES,
+  SEED_QUIET_MS,
   type SeedCommand,
+  SeedCommandReader,
+  type SeedCommandReaderOptions,
+  type SeedCommandScan,
+  type SeedCommandScanOptions,
   SeedKeyReader,
   type SeedKeyReaderOptions,
+  scanSeedCommands,
   type WireKind,
 } from './seed-wire.ts';
+export {
+  DEFAULT_HANDSHAKE_TIMEOUT_MS,
+  ServerConnection,
+  type ServerConnectionOptions,
+} from './server-connection.ts';
+export {
+  type AnsweredCommand,
+  type Answerer,
+  type Clock,
+  type ServerSessionEvent,
+  type ServerSessionListener,
+  type SessionTransport,
+  systemClock,
+  type TimerHandle,
+  type Wire,
+} from './session.ts';

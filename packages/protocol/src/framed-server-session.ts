@@ -1,0 +1,249 @@
+import type { RandomSource } from '@rtt/cipher';
+import { Command, DEFAULT_MAX_FRAME_SIZE, ErrorCode, Status } from './constants.ts';
+import { FrameDecoder } from './decoder.ts';
+import { encodeError, encodeResponse } from './encoder.ts';
+import { HandshakeTimeoutError, ProtocolError, ShuttingDownError } from './errors.ts';
+import { ServerHandshake } from './handshake.ts';
+import type { ClientHelloMessage, RequestMessage, ServerInboundMessage } from './messages.ts';
+import type {
+  AnsweredCommand,
+  Answerer,
+  ServerSessionEvent,
+  ServerSessionListener,
+  SessionTransport,
+} from './session.ts';
+
+/** Options for {@link FramedServerSession}. */
+export interface FramedServerSessionOptions {
+  /** The answer text for TIME, DATE and TEMP. */
+  readonly answer: Answerer;
+  /** Told of handshakes, requests and refusals, for logs and counters. */
+  readonly onEvent?: ServerSessionListener | undefined;
+  /** Largest frame body accepted and sent; default 65536. */
+  readonly maxFrameSize?: number | undefined;
+  /** Cipher ids a client may ask for; default: what {@link ServerHandshake} accepts. */
+  readonly ciphers?: readonly number[] | undefined;
+  /** Replaces the platform's randomness for the server's key pairs, for tests. */
+  readonly random?: RandomSource | undefined;
+}
+
+// The answered commands by code; PING is the session's own (an echo), anything else unknown.
+const ANSWERED: ReadonlyMap<number, AnsweredCommand> = new Map([
+  [Command.TIME, 'TIME'],
+  [Command.DATE, 'DATE'],
+  [Command.TEMP, 'TEMP'],
+]);
+
+// Counted on every request: one frozen object each, not one allocation per request.
+const ANSWERED_OK: ServerSessionEvent = Object.freeze({
+  type: 'request',
+  wire: 'framed',
+  ok: true,
+});
+const ANSWERED_NOT_OK: ServerSessionEvent = Object.freeze({
+  type: 'request',
+  wire: 'framed',
+  ok: false,
+});
+
+const noop = () => {};
+
+/**
+ * The server's side of one connection on our framed protocol, with no socket in it: the hello
+ * (re-keyed while the shared secret is weak, at most `MAX_HELLO_ROUNDS` rounds), then every
+ * REQUEST answered by id (PING echoed, unknown codes answered UNKNOWN_COMMAND, the rest by the
+ * app's `answer`). Bad input is answered as docs/PROTOCOL.md says (a refusing ServerHello or an
+ * ERROR frame) and the transport is ended; nothing is read or written after that.
+ *
+ * @example
+ * const session = new FramedServerSession(transport, { answer: (command) => `${command}!` });
+ * socket.on('data', (chunk) => session.push(chunk));
+ */
+export class FramedServerSession {
+  readonly #transport: SessionTransport;
+  readonly #answer: Answerer;
+  readonly #onEvent: ServerSessionListener;
+  readonly #maxFrameSize: number;
+  readonly #handshake: ServerHandshake;
+  readonly #decoder: FrameDecoder<'server'>;
+  #key = -1;
+  #done = false;
+
+  /**
+   * @throws {TypeError | RangeError} for bad options
+   * @example
+   * new FramedServerSession(transport, { answer, onEvent: (event) => log(event.type) });
+   */
+  constructor(transport: SessionTransport, options: FramedServerSessionOptions) {
+    if (typeof options?.answer !== 'function') {
+      throw new TypeError('options.answer must be a function');
+    }
+    this.#transport = transport;
+    this.#answer = options.answer;
+    this.#onEvent = options.onEvent ?? noop;
+    this.#maxFrameSize = options.maxFrameSize ?? DEFAULT_MAX_FRAME_SIZE;
+    this.#handshake = new ServerHandshake({ ciphers: options.ciphers, random: options.random });
+    this.#decoder = new FrameDecoder({
+      role: 'server',
+      maxFrameSize: this.#maxFrameSize,
+      onMessage: (message: ServerInboundMessage) => {
+        if (message.type === 'request') this.#onRequest(message);
+        else this.#onHello(message);
+      },
+    });
+  }
+
+  /**
+   * Whether the keys are agreed and requests are being answered.
+   * @example
+   * if (!session.ready) session.handshakeTimedOut();
+   */
+  get ready(): boolean {
+    return this.#key >= 0;
+  }
+
+  /**
+   * The Caesar key agreed (0 for the NONE cipher), or `undefined` before.
+   * @example
+   * session.key; // 187
+   */
+  get key(): number | undefined {
+    return this.#key >= 0 ? this.#key : undefined;
+  }
+
+  /**
+   * Bytes received and not yet decoded (a frame still arriving).
+   * @example
+   * session.bufferedBytes; // 0 between frames
+   */
+  get bufferedBytes(): number {
+    return this.#decoder.bufferedBytes;
+  }
+
+  /**
+   * Feeds bytes from the client; answers go to the transport. Takes ownership of `chunk`
+   * (bodies are decrypted in place). Never throws for bad input: it is refused and the
+   * transport ended.
+   * @example
+   * socket.on('data', (chunk) => session.push(chunk));
+   */
+  push(chunk: Uint8Array): void {
+    if (this.#done) return;
+    try {
+      this.#decoder.push(chunk);
+    } catch (err) {
+      if (this.#done) return;
+      const error =
+        err instanceof ProtocolError
+          ? err
+          : new ProtocolError('internal error', ErrorCode.INTERNAL, { cause: err });
+      this.#refuse(error);
+    }
+  }
+
+  /**
+   * The handshake took too long: the client is told (an ERROR frame in clear) and the
+   * connection ended. Does nothing once the keys are agreed.
+   * @example
+   * clock.setTimeout(() => session.handshakeTimedOut(5_000), 5_000);
+   */
+  handshakeTimedOut(timeoutMs: number): void {
+    if (this.#done || this.ready) return;
+    this.#refuse(new HandshakeTimeoutError(timeoutMs));
+  }
+
+  /**
+   * The server is closing: every request already received has been answered (answers are
+   * written as requests arrive), so the client gets SHUTTING_DOWN and the connection ends.
+   * @example
+   * signal.addEventListener('abort', () => session.shutdown());
+   */
+  shutdown(): void {
+    if (this.#done) return;
+    this.#end(new ShuttingDownError());
+  }
+
+  /**
+   * The connection is gone: nothing more is read or written.
+   * @example
+   * socket.once('close', () => session.close());
+   */
+  close(): void {
+    this.#done = true;
+  }
+
+  #onHello(hello: ClientHelloMessage): void {
+    const result = this.#handshake.onClientHello(hello);
+    if (result.error) {
+      // A refusing ServerHello where the hello itself was wrong, else an ERROR frame.
+      if (result.reply) {
+        this.#onEvent({ type: 'refused', error: result.error });
+        this.#transport.write([result.reply]);
+        this.#finish();
+      } else {
+        this.#refuse(result.error);
+      }
+      return;
+    }
+    this.#transport.write([result.reply]);
+    const outcome = result.outcome;
+    if (outcome.type === 'rekey') {
+      this.#decoder.expectHello();
+      this.#onEvent({ type: 'rekey', round: this.#handshake.rounds });
+      return;
+    }
+    this.#decoder.setCipher(outcome.cipher);
+    this.#key = outcome.key;
+    this.#onEvent({
+      type: 'ready',
+      wire: 'framed',
+      key: outcome.key,
+      rounds: this.#handshake.rounds,
+    });
+  }
+
+  #onRequest(request: RequestMessage): void {
+    const { id, command } = request;
+    let status: number = Status.OK;
+    let text: string | Uint8Array;
+    if (command === Command.PING) {
+      text = request.payload;
+    } else {
+      const name = ANSWERED.get(command);
+      if (name === undefined) {
+        // As docs/PROTOCOL.md shows it: the code, in decimal.
+        status = Status.UNKNOWN_COMMAND;
+        text = `unknown command ${command}`;
+      } else {
+        try {
+          text = this.#answer(name);
+        } catch {
+          status = Status.INTERNAL_ERROR;
+          text = 'internal error';
+        }
+      }
+    }
+    this.#transport.write(
+      encodeResponse(id, status, text, this.#decoder.cipher, this.#maxFrameSize),
+    );
+    this.#onEvent(status === Status.OK ? ANSWERED_OK : ANSWERED_NOT_OK);
+  }
+
+  // Tells the client why (ERROR frame, encrypted once keys are agreed) and ends.
+  #refuse(error: ProtocolError): void {
+    this.#onEvent({ type: 'refused', error });
+    this.#end(error);
+  }
+
+  #end(error: ProtocolError): void {
+    this.#transport.write(
+      encodeError(error.wireCode, error.message, this.#decoder.cipher, this.#maxFrameSize),
+    );
+    this.#finish();
+  }
+
+  #finish(): void {
+    this.#done = true;
+    this.#transport.end();
+  }
+}

@@ -1,0 +1,138 @@
+/// <reference types="node" />
+import { once } from 'node:events';
+import { afterEach, describe, expect, it } from 'vitest';
+import { closeAllSockets, listen } from '../../test/fixtures/sockets.ts';
+import { Status } from '../constants.ts';
+import { connect } from './client.ts';
+import { serveConnection } from './serve.ts';
+
+afterEach(closeAllSockets);
+
+const ANSWERS = { TIME: '12:00:00.000001', DATE: '2026-11-25', TEMP: '21°C (simulated)' } as const;
+
+/** A real server on 127.0.0.1 that serves both wires through the library. */
+async function server(options: { handshakeTimeoutMs?: number; signal?: AbortSignal } = {}) {
+  return listen(
+    (socket) => {
+      socket.on('error', () => {});
+      serveConnection(socket, { answer: (command) => ANSWERS[command], ...options });
+    },
+    { pauseOnConnect: true },
+  );
+}
+
+describe('connect() and serveConnection()', () => {
+  it.each(['framed', 'seed'] as const)(
+    'answer TIME, DATE and TEMP over the %s wire',
+    async (wire) => {
+      const { port } = await server();
+      const client = await connect({ port, wire });
+      expect(client.wire).toBe(wire);
+      expect(client.key).toBeGreaterThanOrEqual(0);
+      for (const command of ['TIME', 'DATE', 'TEMP'] as const) {
+        const reply = await client.request(command);
+        expect(reply).toMatchObject({ status: Status.OK, ok: true, text: ANSWERS[command] });
+        expect(reply.rttMs).toBeGreaterThan(0);
+      }
+      await client.close();
+    },
+  );
+
+  it('keeps many framed requests in flight and matches each answer to its request', async () => {
+    const { port } = await server();
+    const client = await connect({ port });
+    const payloads = Array.from({ length: 200 }, (_, i) => `ping ${i}`);
+    const replies = await Promise.all(payloads.map((p) => client.request('PING', p)));
+    expect(replies.map((r) => r.text)).toEqual(payloads);
+    expect(client.inFlight).toBe(0);
+    await client.close();
+  });
+
+  it('queues seed-wire requests one after another (the seed wire has no ids)', async () => {
+    const { port } = await server();
+    const client = await connect({ port, wire: 'seed' });
+    const replies = await Promise.all(
+      ['TEMP', 'DATE', 'TIME'].map((c) => client.request(c as 'TIME')),
+    );
+    expect(replies.map((r) => r.text)).toEqual([ANSWERS.TEMP, ANSWERS.DATE, ANSWERS.TIME]);
+    await expect(client.request('PING')).rejects.toMatchObject({
+      code: 'RTT_ERR_UNSUPPORTED_COMMAND',
+    });
+    await client.close();
+  });
+
+  it('answers an unknown command code with UNKNOWN_COMMAND, as a reply not an error', async () => {
+    const { port } = await server();
+    const client = await connect({ port });
+    expect(await client.request(9)).toMatchObject({
+      status: Status.UNKNOWN_COMMAND,
+      ok: false,
+      text: 'unknown command 9',
+    });
+    await client.close();
+  });
+
+  it('close() rejects what is in flight and later requests with RTT_ERR_CLOSED; lost stays quiet', async () => {
+    const { port } = await server();
+    const client = await connect({ port });
+    const pending = client.request('TIME').catch((error: unknown) => error);
+    await client.close();
+    expect(await pending).toMatchObject({ code: 'RTT_ERR_CLOSED' });
+    await expect(client.request('DATE')).rejects.toMatchObject({ code: 'RTT_ERR_CLOSED' });
+    const settled = await Promise.race([
+      client.lost.then(() => 'lost'),
+      sleep(50).then(() => 'quiet'),
+    ]);
+    expect(settled).toBe('quiet');
+  });
+
+  it('tells a framed client the server is closing (SHUTTING_DOWN), through lost', async () => {
+    const closing = new AbortController();
+    const { port } = await server({ signal: closing.signal });
+    const client = await connect({ port });
+    closing.abort();
+    const error = await client.lost;
+    expect(error).toMatchObject({
+      code: 'RTT_ERR_SERVER_ERROR',
+      message: 'the server ended the session: server closing',
+    });
+    await expect(client.request('TIME')).rejects.toBe(error);
+  });
+
+  it('reports a server that goes away as RTT_ERR_SERVER_GONE', async () => {
+    const { port } = await listen((socket) => socket.destroy());
+    await expect(connect({ port })).rejects.toMatchObject({ code: 'RTT_ERR_SERVER_GONE' });
+  });
+
+  it('fails with RTT_ERR_CONNECT and a readable reason when nobody listens', async () => {
+    const { server: probe, port } = await listen(() => {});
+    await new Promise((resolve) => probe.close(resolve));
+    await expect(connect({ port })).rejects.toMatchObject({
+      code: 'RTT_ERR_CONNECT',
+      message: `cannot connect to 127.0.0.1 port ${port}: connection refused (is the server running?)`,
+    });
+  });
+
+  it('gives up with RTT_ERR_TIMEOUT on a server that never answers the hello', async () => {
+    const { port } = await listen(() => {});
+    const started = performance.now();
+    await expect(connect({ port, timeoutMs: 200 })).rejects.toMatchObject({
+      code: 'RTT_ERR_TIMEOUT',
+    });
+    expect(performance.now() - started).toBeGreaterThanOrEqual(190);
+  });
+
+  it('takes an already connected stream', async () => {
+    const { port } = await server();
+    const { connect: tcp } = await import('node:net');
+    const socket = tcp(port, '127.0.0.1');
+    await once(socket, 'connect');
+    const client = await connect({ stream: socket });
+    expect((await client.request('DATE')).text).toBe(ANSWERS.DATE);
+    await client.close();
+  });
+});
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}

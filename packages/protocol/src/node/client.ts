@@ -1,0 +1,373 @@
+/// <reference types="node" />
+import net from 'node:net';
+import type { Duplex } from 'node:stream';
+import type { RandomSource } from '@rtt/cipher';
+import { Command, type CommandName, Status } from '../constants.ts';
+import {
+  ConnectError,
+  ConnectionClosedError,
+  ConnectionLostError,
+  type ProtocolError,
+  TimeoutError,
+  UnsupportedCommandError,
+} from '../errors.ts';
+import { FramedClientSession } from '../framed-client-session.ts';
+import { SeedClientSession } from '../seed-client-session.ts';
+import type { Wire } from '../session.ts';
+import { StreamTransport } from './stream-transport.ts';
+
+/** Options for {@link connect}. */
+export interface ConnectOptions {
+  /** Server address; default `127.0.0.1`. */
+  readonly host?: string | undefined;
+  /** Server port; default 7777. */
+  readonly port?: number | undefined;
+  /** `'framed'` (default): our protocol; `'seed'`: the original Python server's wire. */
+  readonly wire?: Wire | undefined;
+  /** Time allowed for connecting plus the key exchange, in milliseconds; default 10000. */
+  readonly timeoutMs?: number | undefined;
+  /** The cipher id to ask for on the framed wire; default Caesar. */
+  readonly cipher?: number | undefined;
+  /** Largest frame body accepted and sent on the framed wire; default 65536. */
+  readonly maxFrameSize?: number | undefined;
+  /** Replaces the platform's randomness for our key pairs, for tests. */
+  readonly random?: RandomSource | undefined;
+  /**
+   * A stream that is already connected (a `tls.TLSSocket`, say) to use instead of opening a
+   * TCP connection to `host`:`port`.
+   */
+  readonly stream?: Duplex | undefined;
+}
+
+/** One answer with its round-trip time. */
+export interface Reply {
+  /** The RESPONSE status (`Status.OK` = 0). On the seed wire: OK, or UNKNOWN_COMMAND for an `ERROR ...` answer. */
+  readonly status: number;
+  /** `status === Status.OK`. */
+  readonly ok: boolean;
+  /** The answer as UTF-8 text (for a PING, the echoed payload). */
+  readonly text: string;
+  /** Milliseconds from just before the request was written to just after the answer was read. */
+  readonly rttMs: number;
+}
+
+/**
+ * The callback of {@link RttClient.send}: an error, or the raw answer. `payload` is a view
+ * valid only during the call.
+ */
+export type ReplyCallback = (
+  error: ProtocolError | null,
+  status: number,
+  payload: Uint8Array,
+  rttMs: number,
+) => void;
+
+/** A command by name (`'TIME'`, ...) or, on the framed wire, by code. */
+export type CommandInput = CommandName | number;
+
+interface Pending {
+  readonly started: number;
+  readonly callback: ReplyCallback;
+}
+
+interface SeedQueued {
+  readonly command: 'TIME' | 'DATE' | 'TEMP';
+  readonly callback: ReplyCallback;
+}
+
+const MAX_REQUEST_ID = 0xffff_ffff;
+const EMPTY = new Uint8Array(0);
+const utf8 = new TextDecoder();
+const utf8Encoder = new TextEncoder();
+const CONNECT_ERRORS: Readonly<Record<string, string>> = {
+  ECONNREFUSED: 'connection refused (is the server running?)',
+  ETIMEDOUT: 'timed out',
+  EHOSTUNREACH: 'host unreachable',
+  ENETUNREACH: 'network unreachable',
+  ENOTFOUND: 'no such host',
+};
+
+/**
+ * Connects to an rtt server and agrees keys (our framed protocol, or the seed wire with
+ * `wire: 'seed'`), then resolves with a client ready for requests.
+ * @throws {ConnectError} the TCP connection failed (`RTT_ERR_CONNECT`, with a readable reason)
+ * @throws {TimeoutError} no agreed keys within `timeoutMs`
+ * @throws {ProtocolError} the server refused the hello or sent bad data
+ * @example
+ * import { connect } from '@rtt/protocol/node';
+ *
+ * const client = await connect({ host: '127.0.0.1', port: 7777 });
+ * const { text, rttMs } = await client.request('TIME');
+ * console.log(`${text} in ${rttMs.toFixed(3)} ms`);
+ * await client.close();
+ */
+export async function connect(options: ConnectOptions = {}): Promise<RttClient> {
+  const host = options.host ?? '127.0.0.1';
+  const port = options.port ?? 7777;
+  const timeoutMs = options.timeoutMs ?? 10_000;
+  const wire = options.wire ?? 'framed';
+  if (wire !== 'framed' && wire !== 'seed') {
+    throw new TypeError(`options.wire must be 'framed' or 'seed', got ${String(wire)}`);
+  }
+  if (!Number.isInteger(timeoutMs) || timeoutMs < 1) {
+    throw new RangeError(`options.timeoutMs must be a positive integer, got ${timeoutMs}`);
+  }
+  const deadline = performance.now() + timeoutMs;
+  const stream = options.stream ?? (await openSocket(host, port, timeoutMs));
+  const client = new RttClient(stream, wire, options);
+  const timer = setTimeout(
+    () => client.fail(new TimeoutError('the key exchange', timeoutMs)),
+    Math.max(0, deadline - performance.now()),
+  );
+  try {
+    await client.ready;
+  } finally {
+    clearTimeout(timer);
+  }
+  return client;
+}
+
+function openSocket(host: string, port: number, timeoutMs: number): Promise<net.Socket> {
+  return new Promise((resolve, reject) => {
+    const socket = net.connect({ host, port, noDelay: true });
+    const fail = (err: NodeJS.ErrnoException) => {
+      socket.destroy();
+      const why = CONNECT_ERRORS[err.code ?? ''] ?? err.message;
+      reject(new ConnectError(host, port, why, { cause: err }));
+    };
+    socket.setTimeout(timeoutMs, () =>
+      fail(Object.assign(new Error('timed out'), { code: 'ETIMEDOUT' })),
+    );
+    socket.once('error', fail);
+    socket.once('connect', () => {
+      socket.setTimeout(0);
+      socket.off('error', fail);
+      resolve(socket);
+    });
+  });
+}
+
+/**
+ * A connection to an rtt server with its keys agreed; made by {@link connect}. Any number
+ * of requests may be in flight on the framed wire (matched by id); the seed wire has no ids,
+ * so its requests are sent one after another, each after the previous answer.
+ *
+ * @example
+ * const client = await connect({ port: 7777, wire: 'seed' });
+ * const [time, date] = await Promise.all([client.request('TIME'), client.request('DATE')]);
+ * await client.close();
+ */
+export class RttClient {
+  /** The stream to the server (a `net.Socket` unless `options.stream` said otherwise). */
+  readonly stream: Duplex;
+  /** The wire spoken. */
+  readonly wire: Wire;
+  /** Settles when the keys are agreed, or rejects with why they were not. */
+  readonly ready: Promise<void>;
+  /**
+   * Settles when the connection ends without `close()` having been called: with the reason,
+   * never rejecting.
+   */
+  readonly lost: Promise<ProtocolError>;
+  readonly #transport: StreamTransport;
+  readonly #framed: FramedClientSession | undefined;
+  readonly #seed: SeedClientSession | undefined;
+  readonly #pending = new Map<number, Pending>();
+  readonly #seedQueue: SeedQueued[] = [];
+  #seedInFlight: Pending | undefined;
+  #nextId = 1;
+  #key = -1;
+  #failure: ProtocolError | undefined;
+  #closing = false;
+  #settleReady: { resolve: () => void; reject: (error: ProtocolError) => void } | undefined;
+  #reportLost: (error: ProtocolError) => void = () => {};
+
+  /** @internal Use {@link connect}. */
+  constructor(stream: Duplex, wire: Wire, options: ConnectOptions) {
+    this.stream = stream;
+    this.wire = wire;
+    this.ready = new Promise<void>((resolve, reject) => {
+      this.#settleReady = { resolve, reject };
+    });
+    // A caller that awaits only requests must not see an unhandled rejection from here.
+    this.ready.catch(() => {});
+    this.lost = new Promise<ProtocolError>((resolve) => {
+      this.#reportLost = resolve;
+    });
+    this.#transport = new StreamTransport(stream);
+    stream.on('error', (err: NodeJS.ErrnoException) =>
+      this.fail(
+        new ConnectionLostError(`connection lost: ${err.code ?? err.message}`, { cause: err }),
+      ),
+    );
+    const onReady = (key: number) => {
+      this.#key = key;
+      this.#settleReady?.resolve();
+      this.#settleReady = undefined;
+    };
+    const onFailure = (error: ProtocolError) => this.fail(error);
+    if (wire === 'framed') {
+      this.#framed = new FramedClientSession(this.#transport, {
+        cipher: options.cipher,
+        maxFrameSize: options.maxFrameSize,
+        random: options.random,
+        onReady,
+        onResponse: (id, status, payload) => this.#onResponse(id, status, payload),
+        onFailure,
+      });
+    } else {
+      this.#seed = new SeedClientSession(this.#transport, {
+        random: options.random,
+        onReady,
+        onAnswer: (text) => this.#onSeedAnswer(text),
+        onFailure,
+      });
+    }
+    const session = this.#framed ?? (this.#seed as SeedClientSession);
+    this.#transport.attach({
+      push: (chunk) => session.push(chunk),
+      close: () => {
+        session.close();
+        this.fail(new ConnectionLostError('the server closed the connection'));
+      },
+    });
+    session.start();
+  }
+
+  /**
+   * The Caesar key agreed (0..255). On the seed wire 0 can happen and means clear text.
+   * @example
+   * client.key; // 187
+   */
+  get key(): number {
+    return this.#key;
+  }
+
+  /**
+   * Requests sent and not yet answered (queued ones included on the seed wire).
+   * @example
+   * client.inFlight; // 0
+   */
+  get inFlight(): number {
+    return this.#pending.size + this.#seedQueue.length + (this.#seedInFlight ? 1 : 0);
+  }
+
+  /**
+   * Sends one command and resolves with its answer and round-trip time. Rejects when the
+   * connection fails first (every request in flight is rejected with the same error).
+   * @example
+   * const { ok, text, rttMs } = await client.request('TEMP');
+   * await client.request('PING', 'hello'); // text: 'hello'
+   */
+  request(command: CommandInput, payload?: Uint8Array | string): Promise<Reply> {
+    return new Promise((resolve, reject) => {
+      this.send(command, payload, (error, status, bytes, rttMs) => {
+        if (error) reject(error);
+        else resolve({ status, ok: status === Status.OK, text: utf8.decode(bytes), rttMs });
+      });
+    });
+  }
+
+  /**
+   * The same as {@link request} with a callback and no promise or text decoding: for load
+   * generators, where a promise per request costs throughput the server should get.
+   * @example
+   * client.send('PING', undefined, (error, status, payload, rttMs) => record(rttMs));
+   */
+  send(
+    command: CommandInput,
+    payload: Uint8Array | string | undefined,
+    callback: ReplyCallback,
+  ): void {
+    if (this.#failure !== undefined) {
+      callback(this.#failure, Status.OK, EMPTY, 0);
+      return;
+    }
+    if (this.#seed !== undefined) {
+      if (command !== 'TIME' && command !== 'DATE' && command !== 'TEMP') {
+        callback(new UnsupportedCommandError(String(command), 'seed'), Status.OK, EMPTY, 0);
+        return;
+      }
+      this.#seedQueue.push({ command, callback });
+      if (this.#seedInFlight === undefined) this.#sendNextSeed();
+      return;
+    }
+    const code = typeof command === 'number' ? command : Command[command];
+    if (code === undefined) {
+      callback(new UnsupportedCommandError(String(command), 'framed'), Status.OK, EMPTY, 0);
+      return;
+    }
+    const id = this.#nextId;
+    this.#nextId = id === MAX_REQUEST_ID ? 1 : id + 1;
+    this.#pending.set(id, { started: performance.now(), callback });
+    try {
+      (this.#framed as FramedClientSession).request(id, code, payload);
+    } catch (err) {
+      this.#pending.delete(id);
+      throw err;
+    }
+  }
+
+  /**
+   * Closes the connection on purpose: nothing is reported as lost, requests in flight are
+   * rejected with `RTT_ERR_CLOSED`, later requests too. Resolves once the stream is closed.
+   * @example
+   * await client.close();
+   */
+  close(): Promise<void> {
+    this.#closing = true;
+    this.fail(new ConnectionClosedError());
+    const stream = this.stream;
+    return new Promise((resolve) => {
+      if (stream.destroyed) resolve();
+      else stream.once('close', () => resolve());
+    });
+  }
+
+  /**
+   * Ends the connection with `error`: the first failure wins, every pending request is
+   * rejected with it, `lost` reports it unless `close()` was called.
+   * @internal
+   */
+  fail(error: ProtocolError): void {
+    if (this.#failure !== undefined) return;
+    this.#failure = error;
+    this.#settleReady?.reject(error);
+    this.#settleReady = undefined;
+    const pending = [...this.#pending.values()];
+    this.#pending.clear();
+    const inFlight = this.#seedInFlight;
+    this.#seedInFlight = undefined;
+    const queued = this.#seedQueue.splice(0);
+    for (const request of pending) request.callback(error, Status.OK, EMPTY, 0);
+    inFlight?.callback(error, Status.OK, EMPTY, 0);
+    for (const request of queued) request.callback(error, Status.OK, EMPTY, 0);
+    if (!this.#closing) this.#reportLost(error);
+    if (this.#closing) this.#transport.end();
+    else this.#transport.destroy();
+  }
+
+  #onResponse(id: number, status: number, payload: Uint8Array): void {
+    const pending = this.#pending.get(id);
+    if (pending === undefined) return;
+    this.#pending.delete(id);
+    pending.callback(null, status, payload, performance.now() - pending.started);
+  }
+
+  #sendNextSeed(): void {
+    const next = this.#seedQueue.shift();
+    if (next === undefined) return;
+    this.#seedInFlight = { started: performance.now(), callback: next.callback };
+    (this.#seed as SeedClientSession).request(next.command);
+  }
+
+  #onSeedAnswer(text: string): void {
+    const pending = this.#seedInFlight;
+    if (pending === undefined) return;
+    this.#seedInFlight = undefined;
+    const rttMs = performance.now() - pending.started;
+    const status = text.startsWith('ERROR') ? Status.UNKNOWN_COMMAND : Status.OK;
+    pending.callback(null, status, utf8Encoder.encode(text), rttMs);
+    if (this.#failure === undefined) this.#sendNextSeed();
+  }
+}

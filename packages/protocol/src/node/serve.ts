@@ -1,0 +1,49 @@
+/// <reference types="node" />
+import type { Duplex } from 'node:stream';
+import { ServerConnection, type ServerConnectionOptions } from '../server-connection.ts';
+import { StreamTransport } from './stream-transport.ts';
+
+/** Options for {@link serveConnection}. */
+export interface ServeConnectionOptions extends ServerConnectionOptions {
+  /** Aborted when the server is closing: the connection says goodbye as its wire allows. */
+  readonly signal?: AbortSignal | undefined;
+  /** Bytes already read off the stream by the caller (to route it, say). */
+  readonly firstBytes?: Uint8Array | undefined;
+  /** After the server ends a connection, how long the client has to close; default 2000 ms. */
+  readonly lingerMs?: number | undefined;
+}
+
+/**
+ * Serves one accepted connection, whichever wire it speaks (seed or framed), handshake
+ * included: the app gives only the answers, and hears of handshakes, requests and refusals
+ * through `onEvent`. Resumes the stream (a socket accepted with `pauseOnConnect` arrives
+ * paused). The connection ends when the client closes, when it is refused, or when
+ * `signal` aborts; the stream's `'close'` event tells when it is over.
+ *
+ * @example
+ * import net from 'node:net';
+ * import { serveConnection } from '@rtt/protocol/node';
+ *
+ * net.createServer((socket) => {
+ *   socket.on('error', () => {});
+ *   serveConnection(socket, {
+ *     answer: (command) => (command === 'TIME' ? new Date().toTimeString() : 'n/a'),
+ *     onEvent: (event) => { if (event.type === 'refused') console.warn(event.error.message); },
+ *   });
+ * }).listen(7777);
+ */
+export function serveConnection(stream: Duplex, options: ServeConnectionOptions): ServerConnection {
+  const transport = new StreamTransport(stream, { lingerMs: options.lingerMs });
+  const connection = new ServerConnection(transport, options);
+  const signal = options.signal;
+  if (signal !== undefined) {
+    const onAbort = () => connection.shutdown();
+    if (signal.aborted) queueMicrotask(onAbort);
+    else {
+      signal.addEventListener('abort', onAbort, { once: true });
+      stream.once('close', () => signal.removeEventListener('abort', onAbort));
+    }
+  }
+  transport.attach(connection, options.firstBytes);
+  return connection;
+}

@@ -1,0 +1,195 @@
+import type { RandomSource } from '@rtt/cipher';
+import { HandshakeTimeoutError, UnknownWireError } from './errors.ts';
+import { FramedServerSession } from './framed-server-session.ts';
+import { SeedServerSession } from './seed-server-session.ts';
+import { detectWire } from './seed-wire.ts';
+import {
+  type Answerer,
+  type Clock,
+  type ServerSessionEvent,
+  type ServerSessionListener,
+  type SessionTransport,
+  systemClock,
+  type TimerHandle,
+  type Wire,
+} from './session.ts';
+
+/** Default time a client has to finish its key exchange, in milliseconds. */
+export const DEFAULT_HANDSHAKE_TIMEOUT_MS = 5_000;
+
+/** Options for {@link ServerConnection}. */
+export interface ServerConnectionOptions {
+  /** The answer text for TIME, DATE and TEMP. */
+  readonly answer: Answerer;
+  /** Told of handshakes, requests and refusals, for logs and counters. */
+  readonly onEvent?: ServerSessionListener | undefined;
+  /** Time allowed from the connection's start to agreed keys; default 5000 ms. */
+  readonly handshakeTimeoutMs?: number | undefined;
+  /** Timers and time; default {@link systemClock}. */
+  readonly clock?: Clock | undefined;
+  /** Replaces the platform's randomness for the server's key pairs, for tests. */
+  readonly random?: RandomSource | undefined;
+  /** Largest frame body accepted and sent on the framed wire; default 65536. */
+  readonly maxFrameSize?: number | undefined;
+  /** Cipher ids a framed client may ask for; default: what `ServerHandshake` accepts. */
+  readonly ciphers?: readonly number[] | undefined;
+  /** The seed wire's quiet period that ends a key or a split command; default 30 ms. */
+  readonly seedQuietMs?: number | undefined;
+}
+
+type WireSession = FramedServerSession | SeedServerSession;
+
+const noop = () => {};
+
+/**
+ * The server's side of one accepted connection, whichever wire it speaks, with no socket in
+ * it: the first byte tells the seed wire (an ASCII digit) from our framed protocol (`R`), the
+ * matching session serves it, and a client that has not agreed keys within
+ * `handshakeTimeoutMs` is closed (told so with an ERROR frame on the framed wire). Anything
+ * else is refused with `RTT_ERR_UNKNOWN_WIRE`. The app supplies only the answers.
+ *
+ * @example
+ * const connection = new ServerConnection(transport, {
+ *   answer: (command) => (command === 'DATE' ? formatDate() : formatTime()),
+ *   onEvent: (event) => { if (event.type === 'refused') log(event.error.message); },
+ * });
+ * socket.on('data', (chunk) => connection.push(chunk));
+ * socket.once('close', () => connection.close());
+ */
+export class ServerConnection {
+  readonly #transport: SessionTransport;
+  readonly #options: ServerConnectionOptions;
+  readonly #clock: Clock;
+  readonly #onEvent: ServerSessionListener;
+  readonly #timeoutMs: number;
+  #session: WireSession | undefined;
+  #timer: TimerHandle;
+  #done = false;
+
+  /**
+   * Starts the handshake timer.
+   * @throws {TypeError | RangeError} for bad options
+   * @example
+   * new ServerConnection(transport, { answer, handshakeTimeoutMs: 2_000 });
+   */
+  constructor(transport: SessionTransport, options: ServerConnectionOptions) {
+    if (typeof options?.answer !== 'function') {
+      throw new TypeError('options.answer must be a function');
+    }
+    const timeoutMs = options.handshakeTimeoutMs ?? DEFAULT_HANDSHAKE_TIMEOUT_MS;
+    if (!Number.isInteger(timeoutMs) || timeoutMs < 1) {
+      throw new RangeError(
+        `options.handshakeTimeoutMs must be a positive integer, got ${timeoutMs}`,
+      );
+    }
+    this.#transport = transport;
+    this.#options = options;
+    this.#clock = options.clock ?? systemClock;
+    this.#timeoutMs = timeoutMs;
+    const onEvent = options.onEvent ?? noop;
+    this.#onEvent = (event: ServerSessionEvent) => {
+      if (event.type === 'ready') this.#clock.clearTimeout(this.#timer);
+      onEvent(event);
+    };
+    this.#timer = this.#clock.setTimeout(() => this.#timedOut(), timeoutMs);
+  }
+
+  /**
+   * The wire the client speaks, once its first byte has arrived.
+   * @example
+   * connection.wire; // 'seed'
+   */
+  get wire(): Wire | undefined {
+    return this.#session instanceof FramedServerSession
+      ? 'framed'
+      : this.#session === undefined
+        ? undefined
+        : 'seed';
+  }
+
+  /**
+   * Whether the keys are agreed.
+   * @example
+   * connection.ready; // true once the hello is answered
+   */
+  get ready(): boolean {
+    return this.#session?.ready ?? false;
+  }
+
+  /**
+   * Feeds bytes from the client. Takes ownership of `chunk`. Never throws for bad input.
+   * @example
+   * socket.on('data', (chunk) => connection.push(chunk));
+   */
+  push(chunk: Uint8Array): void {
+    if (this.#done) return;
+    if (this.#session === undefined) {
+      if (chunk.length === 0) return;
+      const wire = detectWire(chunk);
+      if (wire === 'framed') {
+        this.#session = new FramedServerSession(this.#transport, {
+          answer: this.#options.answer,
+          onEvent: this.#onEvent,
+          maxFrameSize: this.#options.maxFrameSize,
+          ciphers: this.#options.ciphers,
+          random: this.#options.random,
+        });
+      } else if (wire === 'seed') {
+        this.#session = new SeedServerSession(this.#transport, {
+          answer: this.#options.answer,
+          onEvent: this.#onEvent,
+          clock: this.#clock,
+          random: this.#options.random,
+          quietMs: this.#options.seedQuietMs,
+        });
+      } else {
+        this.#refuse(new UnknownWireError(chunk[0] as number));
+        return;
+      }
+    }
+    this.#session.push(chunk);
+  }
+
+  /**
+   * The server is closing: the session says goodbye as its wire allows and ends.
+   * @example
+   * signal.addEventListener('abort', () => connection.shutdown());
+   */
+  shutdown(): void {
+    if (this.#done) return;
+    this.#done = true;
+    this.#clock.clearTimeout(this.#timer);
+    if (this.#session === undefined) this.#transport.end();
+    else this.#session.shutdown();
+  }
+
+  /**
+   * The connection is gone: timers stop, nothing more is read or written.
+   * @example
+   * socket.once('close', () => connection.close());
+   */
+  close(): void {
+    this.#done = true;
+    this.#clock.clearTimeout(this.#timer);
+    this.#session?.close();
+  }
+
+  #timedOut(): void {
+    if (this.#done || this.ready) return;
+    if (this.#session instanceof FramedServerSession) {
+      // Our protocol can say why (an ERROR frame, in clear); the seed wire cannot.
+      this.#session.handshakeTimedOut(this.#timeoutMs);
+      this.#done = true;
+      return;
+    }
+    this.#refuse(new HandshakeTimeoutError(this.#timeoutMs));
+  }
+
+  #refuse(error: HandshakeTimeoutError | UnknownWireError): void {
+    this.#done = true;
+    this.#clock.clearTimeout(this.#timer);
+    this.#onEvent({ type: 'refused', error });
+    this.#session?.close();
+    this.#transport.end();
+  }
+}
