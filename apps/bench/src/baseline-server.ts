@@ -9,66 +9,24 @@
  */
 import net from 'node:net';
 import { answeredHelpOrVersion, commandLine, integerIn, programArgs } from '@rtt/cli-support';
-import { Command, ServerHandshake, Status } from '@rtt/protocol';
-import { FramedSocket } from '@rtt/protocol/node';
+import { createAnswerer, FramedServerSession } from '@rtt/protocol';
+import { StreamTransport } from '@rtt/protocol/node';
 
-const pad = (value: number, width = 2) => String(value).padStart(width, '0');
-
-// The same answers as the real server, built the same way, so both do the same work.
-function answer(command: number): string | undefined {
-  const now = new Date();
-  switch (command) {
-    case Command.TIME: {
-      const micros = Math.floor(((performance.timeOrigin + performance.now()) * 1000) % 1_000_000);
-      return `${pad(now.getHours())}:${pad(now.getMinutes())}:${pad(now.getSeconds())}.${pad(micros, 6)}`;
-    }
-    case Command.DATE:
-      return `${now.getFullYear()}-${pad(now.getMonth() + 1)}-${pad(now.getDate())}`;
-    case Command.TEMP:
-      return '21°C (simulated)';
-    default:
-      return undefined;
-  }
-}
+// The same answers as the real server, from the same code, so both do the same work; the
+// temperature is a constant because reading a sensor is not what is being compared.
+const answer = createAnswerer(() => ({ celsius: 21, simulated: true }));
 
 /**
- * Serves one connection on the framed wire until it closes.
+ * Serves one connection on the framed wire until it closes: the library's framed session
+ * bound to the socket, and nothing else (no wire detection, no handshake timer).
  *
  * @example
  * net.createServer(serveBaseline).listen(7800);
  */
 export function serveBaseline(socket: net.Socket): void {
   socket.on('error', () => {});
-  const handshake = new ServerHandshake();
-  new FramedSocket(socket, {
-    role: 'server',
-    onMessage(message, framed) {
-      if (message.type === 'request') {
-        if (message.command === Command.PING) {
-          framed.sendResponse(message.id, Status.OK, message.payload);
-          return;
-        }
-        const text = answer(message.command);
-        if (text === undefined) framed.sendResponse(message.id, Status.UNKNOWN_COMMAND, 'unknown');
-        else framed.sendResponse(message.id, Status.OK, text);
-        return;
-      }
-      const result = handshake.onClientHello(message);
-      if (result.error) {
-        if (result.reply) framed.send([result.reply]);
-        else framed.sendError(result.error.wireCode, result.error.message);
-        socket.end();
-        return;
-      }
-      framed.send([result.reply]);
-      if (result.outcome.type === 'rekey') framed.expectHello();
-      else framed.setCipher(result.outcome.cipher);
-    },
-    onError(error, framed) {
-      framed.sendError(error.wireCode, error.message);
-      socket.end();
-    },
-  });
+  const transport = new StreamTransport(socket);
+  transport.attach(new FramedServerSession(transport, { answer }));
 }
 
 /**

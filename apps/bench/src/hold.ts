@@ -1,4 +1,4 @@
-import { type Connection, FramedConnection, openSocket, SeedConnection } from 'client/connections';
+import { connect, type RttClient } from '@rtt/protocol/node';
 import type { BenchCommand, BenchWire } from './cli.ts';
 import { createLatencyHistogram, type Histogram, recordMillis } from './latency.ts';
 import { inBatches } from './load-thread.ts';
@@ -43,7 +43,14 @@ export interface HoldResult {
 }
 
 // Transient failures worth another try: a full accept queue shows up as resets or timeouts.
-const RETRYABLE = new Set(['ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ECONNREFUSED', 'EADDRNOTAVAIL']);
+const RETRYABLE = new Set([
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EPIPE',
+  'ECONNREFUSED',
+  'EADDRNOTAVAIL',
+  'RTT_ERR_TIMEOUT',
+]);
 const ATTEMPTS = 3;
 
 const codeOf = (err: unknown): string => {
@@ -85,23 +92,14 @@ export async function holdConnections(options: HoldOptions): Promise<HoldResult>
   let failed = 0;
   let fatal: unknown;
 
-  const openOne = async (): Promise<Connection | undefined> => {
+  const openOne = async (): Promise<RttClient | undefined> => {
     for (let attempt = 1; attempt <= ATTEMPTS; attempt++) {
       if (signal?.aborted || fatal !== undefined) return undefined;
       try {
-        const socket = await openSocket(ip, port, timeoutMs);
-        try {
-          const connection = await withTimeout<Connection>(
-            wire === 'seed' ? SeedConnection.open(socket) : FramedConnection.open(socket),
-            timeoutMs,
-          );
-          opened += 1;
-          options.onProgress?.(opened, failed);
-          return connection;
-        } catch (err) {
-          socket.destroy();
-          throw err;
-        }
+        const connection = await connect({ host: ip, port, wire, timeoutMs });
+        opened += 1;
+        options.onProgress?.(opened, failed);
+        return connection;
       } catch (err) {
         const code = codeOf(err);
         // Refused before anything was accepted: no server there, not a full queue.
@@ -123,7 +121,7 @@ export async function holdConnections(options: HoldOptions): Promise<HoldResult>
 
   const connectStarted = performance.now();
   const connections = (await inBatches(count, connectBatch, openOne)).filter(
-    (c): c is Connection => c !== undefined,
+    (c): c is RttClient => c !== undefined,
   );
   const connectSeconds = (performance.now() - connectStarted) / 1000;
   const closeAll = async () => {
@@ -131,7 +129,7 @@ export async function holdConnections(options: HoldOptions): Promise<HoldResult>
       Promise.allSettled(connections.map((c) => c.close())),
       new Promise((resolve) => setTimeout(resolve, 2_000)),
     ]);
-    for (const c of connections) c.socket.destroy();
+    for (const c of connections) c.stream.destroy();
   };
   if (fatal !== undefined && connections.length === 0) {
     const error = fatal as Error;
@@ -139,7 +137,7 @@ export async function holdConnections(options: HoldOptions): Promise<HoldResult>
   }
 
   const histogram = createLatencyHistogram();
-  const live = connections.filter((c) => !c.socket.destroyed);
+  const live = connections.filter((c) => !c.stream.destroyed);
   for (let i = live.length; i < connections.length; i++) fail({ code: 'RTT_ERR_SERVER_GONE' });
   const result: HoldResult = {
     count,
@@ -161,14 +159,7 @@ export async function holdConnections(options: HoldOptions): Promise<HoldResult>
 
   const started = performance.now();
   const replies = await Promise.allSettled(
-    live.map((c) =>
-      withTimeout(
-        c instanceof FramedConnection
-          ? c.request(command)
-          : c.request(command as Exclude<BenchCommand, 'PING'>),
-        timeoutMs,
-      ),
-    ),
+    live.map((c) => withTimeout(c.request(command), timeoutMs)),
   );
   result.seconds = (performance.now() - started) / 1000;
   for (const reply of replies) {

@@ -1,6 +1,6 @@
 import net from 'node:net';
-import { ServerHandshake, Status } from '@rtt/protocol';
-import { FramedSocket } from '@rtt/protocol/node';
+import { FramedServerSession, type SessionTransport } from '@rtt/protocol';
+import { StreamTransport } from '@rtt/protocol/node';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startBaselineServer } from './baseline-server.ts';
 import { inBatches, LoadThread, type LoadThreadOptions } from './load-thread.ts';
@@ -40,26 +40,27 @@ async function listen(server: net.Server): Promise<number> {
 function stingyServer(answers: number, thenClose: boolean): net.Server {
   return net.createServer((socket) => {
     socket.on('error', () => {});
+    const transport = new StreamTransport(socket);
+    let ready = false;
     let served = 0;
-    const handshake = new ServerHandshake();
-    new FramedSocket(socket, {
-      role: 'server',
-      onMessage(message, framed) {
-        if (message.type === 'client-hello') {
-          const result = handshake.onClientHello(message);
-          if (result.error) throw result.error;
-          framed.send([result.reply]);
-          if (result.outcome.type === 'rekey') framed.expectHello();
-          else framed.setCipher(result.outcome.cipher);
-          return;
-        }
-        if (served < answers) {
+    // Passes the hello (however many rounds it takes) and the first `answers` answers through.
+    const stingy: SessionTransport = {
+      write(parts) {
+        if (!ready) transport.write(parts);
+        else if (served < answers) {
           served += 1;
-          framed.sendResponse(message.id, Status.OK, message.payload);
+          transport.write(parts);
         } else if (thenClose) socket.destroy();
       },
-      onError: () => socket.destroy(),
+      end: () => transport.end(),
+    };
+    const session = new FramedServerSession(stingy, {
+      answer: () => 'ok',
+      onEvent: (event) => {
+        if (event.type === 'ready') ready = true;
+      },
     });
+    transport.attach(session);
   });
 }
 

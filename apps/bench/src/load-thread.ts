@@ -1,10 +1,7 @@
-import type { Socket } from 'node:net';
-import { type ClientError, openSocket } from 'client/connections';
 import type { BenchCommand, BenchWire } from './cli.ts';
-import { FramedLoadConnection } from './framed-load-connection.ts';
 import { createLatencyHistogram, type Histogram, recordMillis } from './latency.ts';
+import { ClientLoadConnection } from './load-connection.ts';
 import type { LoadConnection, LoadSink } from './load-sink.ts';
-import { SeedLoadConnection } from './seed-load-connection.ts';
 
 export interface LoadThreadOptions {
   ip: string;
@@ -34,7 +31,7 @@ export interface LoadRunStats {
  * server's accept backlog, and dropped SYNs cost a one-second retransmit each.
  *
  * @example
- * const sockets = await inBatches(1000, 200, () => openSocket('127.0.0.1', 7777));
+ * const clients = await inBatches(1000, 200, () => connect({ port: 7777 }));
  */
 export async function inBatches<T>(
   count: number,
@@ -103,19 +100,17 @@ export class LoadThread implements LoadSink {
       connectBatch,
       async () => {
         if (failure !== undefined) return undefined;
-        let socket: Socket | undefined;
         try {
-          socket = await openSocket(ip, port, timeoutMs);
-          const hello = withTimeout<LoadConnection>(
-            wire === 'seed'
-              ? SeedLoadConnection.open(socket, { command: command as 'TIME', sink: this })
-              : FramedLoadConnection.open(socket, { command, pipeline, sink: this }),
+          return await ClientLoadConnection.open({
+            ip,
+            port,
+            wire,
+            command,
+            pipeline,
             timeoutMs,
-            'the server did not answer the hello',
-          );
-          return await hello;
+            sink: this,
+          });
         } catch (err) {
-          socket?.destroy();
           failure ??= err;
           return undefined;
         }
@@ -149,7 +144,7 @@ export class LoadThread implements LoadSink {
     this.#inFlight -= inFlight;
     // A connection lost between requests still failed the run: count it at least once.
     this.errors += Math.max(1, inFlight);
-    const code = (error as ClientError).code ?? 'RTT_ERR_SOCKET';
+    const code = (error as { code?: string }).code ?? 'RTT_ERR_SOCKET';
     this.#failures[code] = (this.#failures[code] ?? 0) + 1;
     this.#checkDone();
   }
@@ -238,16 +233,4 @@ export class LoadThread implements LoadSink {
   close(): void {
     for (const connection of this.#connections) connection.close();
   }
-}
-
-function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(
-      () =>
-        reject(Object.assign(new Error(`${what} within ${ms / 1000} s`), { code: 'ETIMEDOUT' })),
-      ms,
-    );
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }

@@ -3,13 +3,12 @@
  * The rtt client: the seed's banner and menu; each answer with its round-trip time.
  */
 import { readFileSync } from 'node:fs';
+import type net from 'node:net';
 import { createInterface } from 'node:readline';
 import { handleClosedOutput, programArgs } from '@rtt/cli-support';
+import { connect, type RttClient } from '@rtt/protocol/node';
 import { parseClientArgs } from './cli.ts';
-import { ClientError, type Connection, openSocket } from './connection.ts';
-import { FramedConnection } from './framed-connection.ts';
 import { banner, CONNECTION_CLOSED, runMenu } from './menu.ts';
-import { SeedConnection } from './seed-connection.ts';
 
 const { version } = JSON.parse(
   readFileSync(new URL('../package.json', import.meta.url), 'utf8'),
@@ -18,6 +17,7 @@ const { version } = JSON.parse(
 };
 
 const print = (line: string) => process.stdout.write(`${line}\n`);
+const message = (err: unknown) => (err instanceof Error ? err.message : String(err));
 
 async function main(): Promise<number> {
   let options: Awaited<ReturnType<typeof parseClientArgs>>;
@@ -25,40 +25,39 @@ async function main(): Promise<number> {
     options = await parseClientArgs(programArgs(process.argv), version);
     if (options === undefined) return 0;
   } catch (err) {
-    process.stderr.write(`client: ${err instanceof Error ? err.message : String(err)}\n`);
+    process.stderr.write(`client: ${message(err)}\n`);
     process.stderr.write('Run with --help for the options.\n');
     return 2;
   }
 
-  let connection: Connection;
+  let client: RttClient;
   try {
-    const socket = await openSocket(options.ip, options.port);
-    connection =
-      options.wire === 'seed'
-        ? await SeedConnection.open(socket)
-        : await FramedConnection.open(socket);
+    client = await connect({ host: options.ip, port: options.port, wire: options.wire });
   } catch (err) {
-    process.stderr.write(`🛑 ${err instanceof Error ? err.message : String(err)}\n`);
+    const hint =
+      (err as { code?: string }).code === 'RTT_ERR_TIMEOUT' && options.wire === 'framed'
+        ? ' (the original Python server needs --wire seed)'
+        : '';
+    process.stderr.write(`🛑 ${message(err)}${hint}\n`);
     return 1;
   }
 
-  print(banner(connection));
+  print(banner(client.stream as net.Socket));
   const input = createInterface({ input: process.stdin, terminal: false });
   // Ctrl+C ends the session as cleanly as option 4 does.
   const interrupted = new Promise<void>((resolve) => process.once('SIGINT', () => resolve()));
   try {
-    const lost = connection.lost.then((err) => {
+    const lost = client.lost.then((err) => {
       throw err;
     });
-    await Promise.race([runMenu(connection, input, print), interrupted, lost]);
+    await Promise.race([runMenu(client, input, print), interrupted, lost]);
   } catch (err) {
-    const message = err instanceof ClientError ? err.message : String(err);
-    process.stderr.write(`🛑 ${message}\n`);
+    process.stderr.write(`🛑 ${message(err)}\n`);
     input.close();
     return 1;
   }
   input.close();
-  await connection.close();
+  await client.close();
   print(CONNECTION_CLOSED);
   return 0;
 }

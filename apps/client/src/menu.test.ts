@@ -1,24 +1,31 @@
-import type net from 'node:net';
+import { Status } from '@rtt/protocol';
+import type { Reply } from '@rtt/protocol/node';
 import { describe, expect, it } from 'vitest';
-import type { Connection, Reply } from './connection.ts';
-import { banner, CONNECTION_CLOSED, INVALID_OPTION, MENU, responseLine, runMenu } from './menu.ts';
+import {
+  banner,
+  CONNECTION_CLOSED,
+  INVALID_OPTION,
+  MENU,
+  type MenuConnection,
+  replyText,
+  responseLine,
+  runMenu,
+} from './menu.ts';
+
+const socket = {
+  localAddress: '127.0.0.1',
+  localPort: 43570,
+  remoteAddress: '127.0.0.1',
+  remotePort: 7777,
+};
 
 function fakeConnection(replies: Record<string, string>) {
   const sent: string[] = [];
-  const socket = {
-    localAddress: '127.0.0.1',
-    localPort: 43570,
-    remoteAddress: '127.0.0.1',
-    remotePort: 7777,
-  };
-  const connection: Connection = {
-    socket: socket as net.Socket,
-    lost: new Promise(() => {}),
+  const connection: MenuConnection = {
     async request(command): Promise<Reply> {
       sent.push(command);
-      return { ok: true, text: replies[command] ?? '?', rttMs: 0.22844 };
+      return { status: Status.OK, ok: true, text: replies[command] ?? '?', rttMs: 0.22844 };
     },
-    async close() {},
   };
   return { connection, sent };
 }
@@ -29,14 +36,21 @@ async function* lines(...input: string[]) {
 
 describe('the menu', () => {
   it("prints the seed's banner with Sum = server port + local port", () => {
-    const { connection } = fakeConnection({});
-    expect(banner(connection, 'fedora')).toBe(
+    expect(banner(socket, 'fedora')).toBe(
       'User fedora with 127.0.0.1 address on port 43570 connected to the server with 127.0.0.1 address on port 7777. Sum: 51347',
     );
   });
 
   it('formats an answer with its RTT to four decimals', () => {
     expect(responseLine('6°C', 0.22844)).toBe('💡 Response: 6°C with RTT 0.2284 ms');
+  });
+
+  it('names a framed error status; a seed-wire ERROR text stands as it is', () => {
+    const failed = { status: Status.INTERNAL_ERROR, ok: false, rttMs: 0.1 };
+    expect(replyText({ ...failed, text: 'internal error' })).toBe('INTERNAL_ERROR: internal error');
+    expect(
+      replyText({ ...failed, status: Status.UNKNOWN_COMMAND, text: 'ERROR unknown command "X"' }),
+    ).toBe('ERROR unknown command "X"');
   });
 
   it('sends TIME, DATE, TEMP for 1, 2, 3, rejects anything else, and stops at 4', async () => {

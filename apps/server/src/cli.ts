@@ -3,6 +3,8 @@ import { answeredHelpOrVersion, commandLine, integerIn, UsageError } from '@rtt/
 import { LOG_LEVELS, type LogLevel } from './logger.ts';
 import { TEMPERATURE_SOURCES, type TemperatureSourceName } from './temperature.ts';
 
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
 export interface ServerOptions {
   ip: string;
   port: number;
@@ -79,12 +81,13 @@ export async function parseServerArgs(
     throw new UsageError(`invalid address ${ip}: expected an IPv4 or IPv6 address`);
   const seconds = (name: string, value: unknown) => {
     const number = Number(value);
-    if (!Number.isFinite(number) || number <= 0) {
+    // Node's timers hold at most 2^31 - 1 ms (about 24.8 days); past that they fire at once.
+    if (!Number.isFinite(number) || number <= 0 || number * 1000 > MAX_TIMER_MS) {
       throw new UsageError(
-        `invalid ${name} ${String(value)}: expected a positive number of seconds`,
+        `invalid ${name} ${String(value)}: expected a positive number of seconds, at most ${Math.floor(MAX_TIMER_MS / 1000)}`,
       );
     }
-    return number * 1000;
+    return Math.max(1, Math.round(number * 1000));
   };
   return {
     ip,

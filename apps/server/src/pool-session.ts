@@ -1,8 +1,8 @@
 /**
- * The module the pool threads load: every connection is served by `serveConnection`.
+ * The module the pool threads load: every connection is served by `serveClient`.
  */
 import { defineSession } from '@rtt/pool';
 import type { ConnectionContext } from './context.ts';
-import { serveConnection } from './session.ts';
+import { serveClient } from './session.ts';
 
-export default defineSession<ConnectionContext>(serveConnection);
+export default defineSession<ConnectionContext>(serveClient);

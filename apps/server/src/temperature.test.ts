@@ -4,7 +4,6 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
   findSensor,
-  formatTemperature,
   NoSensorError,
   openTemperatureSource,
   simulatedSensor,
@@ -61,10 +60,5 @@ describe('temperature sources', () => {
     for (let k = 1; k < readings.length; k += 1) {
       expect(Math.abs((readings[k] ?? 0) - (readings[k - 1] ?? 0))).toBeLessThanOrEqual(0.3);
     }
-  });
-
-  it("formats as the seed's `<number>°C`, marking simulated readings", () => {
-    expect(formatTemperature({ celsius: 6, simulated: false })).toBe('6°C');
-    expect(formatTemperature({ celsius: 21.4, simulated: true })).toBe('21.4°C (simulated)');
   });
 });

@@ -1,14 +1,9 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import type { TemperatureReading } from '@rtt/protocol';
 
 export const TEMPERATURE_SOURCES = ['auto', 'sensor', 'simulated'] as const;
 export type TemperatureSourceName = (typeof TEMPERATURE_SOURCES)[number];
-
-/** One TEMP answer. */
-export interface TemperatureReading {
-  celsius: number;
-  simulated: boolean;
-}
 
 /** Where TEMP answers come from. */
 export interface TemperatureSource {
@@ -114,14 +109,4 @@ export function openTemperatureSource(
       return { celsius: Math.round(value / 100) / 10, simulated: false };
     },
   };
-}
-
-/**
- * Formats a reading as the seed does (`6°C`), marking simulated ones.
- *
- * @example
- * formatTemperature({ celsius: 21.5, simulated: true }); // '21.5°C (simulated)'
- */
-export function formatTemperature({ celsius, simulated }: TemperatureReading): string {
-  return `${celsius}°C${simulated ? ' (simulated)' : ''}`;
 }
