@@ -11,17 +11,9 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { answeredHelpOrVersion, commandLine, programArgs } from '@rtt/cli-support';
+import { BASELINE, CONNECTION_SWEEP, DEFAULT_SERVER, POOL_SIZES_CASE } from './compare-cases.ts';
 import { findSummary, type ResultsFile } from './results.ts';
 import { barChart, lineChart } from './svg-chart.ts';
-
-/** The connection counts of the sweep, in the order they are plotted. */
-export const SWEEP = [
-  ['c1', 1],
-  ['c10', 10],
-  ['c50', 50],
-  ['c200', 200],
-  ['c1000', 1000],
-] as const;
 
 const COLORS = {
   server: '#1f77b4',
@@ -44,11 +36,11 @@ export function renderCharts(results: ResultsFile): Record<string, string> {
     target: string,
     pick: (s: NonNullable<ReturnType<typeof findSummary>>) => number,
   ) =>
-    SWEEP.map(([id]) => {
-      const s = findSummary(summary, id, target);
+    CONNECTION_SWEEP.map((c) => {
+      const s = findSummary(summary, c.id, target);
       return s === undefined ? Number.NaN : pick(s);
     });
-  const xLabels = SWEEP.map(([, n]) => String(n));
+  const xLabels = CONNECTION_SWEEP.map((c) => String(c.connections));
   const runs = `median of ${results.settings.runs} runs`;
   const charts: Record<string, string> = {};
 
@@ -58,10 +50,10 @@ export function renderCharts(results: ResultsFile): Record<string, string> {
     yLabel: 'requests per second',
     xLabels,
     series: [
-      { name: 'server (-t 32)', values: sweep('t32', (s) => s.rps), color: COLORS.server },
+      { name: 'server (-t 32)', values: sweep(DEFAULT_SERVER, (s) => s.rps), color: COLORS.server },
       {
         name: 'baseline',
-        values: sweep('baseline', (s) => s.rps),
+        values: sweep(BASELINE, (s) => s.rps),
         color: COLORS.baseline,
         dashed: true,
       },
@@ -69,10 +61,14 @@ export function renderCharts(results: ResultsFile): Record<string, string> {
   });
 
   const percentiles = (['p50', 'p95', 'p99'] as const).flatMap((p) => [
-    { name: `server ${p}`, values: sweep('t32', (s) => s.latency_ms[p]), color: COLORS[p] },
+    {
+      name: `server ${p}`,
+      values: sweep(DEFAULT_SERVER, (s) => s.latency_ms[p]),
+      color: COLORS[p],
+    },
     {
       name: `baseline ${p}`,
-      values: sweep('baseline', (s) => s.latency_ms[p]),
+      values: sweep(BASELINE, (s) => s.latency_ms[p]),
       color: COLORS[p],
       dashed: true,
     },
@@ -86,7 +82,7 @@ export function renderCharts(results: ResultsFile): Record<string, string> {
     logY: true,
   });
 
-  const threads = summary.filter((s) => s.case === 'c50');
+  const threads = summary.filter((s) => s.case === POOL_SIZES_CASE.id);
   if (threads.length > 0) {
     charts['bench-threads.svg'] = barChart({
       title: `Throughput by pool size at 50 connections (PING, ${runs})`,
@@ -94,7 +90,7 @@ export function renderCharts(results: ResultsFile): Record<string, string> {
       bars: threads.map((s) => ({
         label: results.targets[s.target]?.replace(/^server,? /, '') ?? s.target,
         value: s.rps,
-        color: s.target === 'baseline' ? COLORS.baseline : COLORS.server,
+        color: s.target === BASELINE ? COLORS.baseline : COLORS.server,
       })),
     });
   }
