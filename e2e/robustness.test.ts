@@ -57,6 +57,15 @@ function serverMessages(bytes: Uint8Array) {
   return messages;
 }
 
+/** Decodes a cleartext answer strictly: every byte must belong to a whole message. */
+function cleartextMessages(bytes: Uint8Array) {
+  const messages: { type: string; status?: number; code?: number }[] = [];
+  const decoder = new FrameDecoder({ role: 'client', onMessage: (m) => messages.push({ ...m }) });
+  decoder.push(bytes);
+  expect(decoder.bufferedBytes).toBe(0);
+  return messages;
+}
+
 async function stillAnswers(port: number) {
   const { proc, code } = await runClient(['-p', String(port)], '1\n2\n3\n4\n');
   expect(code).toBe(0);
@@ -122,14 +131,44 @@ describe('a server under abuse stays up and keeps answering', () => {
     await stillAnswers(port);
   });
 
+  // docs/PROTOCOL.md: a first byte 0x52 is framed v1, and a ClientHello whose magic is not
+  // "RTT" is answered with ERROR BAD_HELLO in clear, then the close, however TCP cuts the
+  // bytes. A client that hangs up inside its hello has nothing to be answered: it gets no
+  // bytes, and its session ends at once rather than at the handshake timeout.
+  const badMagic = Buffer.from('RTX\x01\x01\x01\x00\x05', 'latin1');
+  const badHello = [{ type: 'error', code: ErrorCode.BAD_HELLO }];
   it.each([
-    ['a bad magic', Buffer.from('RTX\x01\x01\x01\x00\x05', 'latin1')],
-    ['a half hello', Buffer.from('RTT\x01', 'latin1')],
-  ])('handles %s', async (_name, bytes) => {
-    const { port } = await startServer();
+    ['a bad magic', [badMagic], false, badHello],
+    [
+      'a bad magic split after "R"',
+      [badMagic.subarray(0, 1), badMagic.subarray(1)],
+      false,
+      badHello,
+    ],
+    ['a half hello then a hang-up', [Buffer.from('RTT\x01', 'latin1')], true, []],
+  ])('answers %s as documented, then closes', async (_name, chunks, hangUp, expected) => {
+    // A server that ignored the bytes would wait for this timeout, then say HANDSHAKE_TIMEOUT.
+    const { proc: server, port } = await startServer(['--handshake-timeout', '15']);
     const peer = await raw(port);
-    peer.socket.end(bytes);
+    peer.socket.setNoDelay(true);
+    const localPort = peer.socket.localPort;
+    const started = Date.now();
+    for (const [i, chunk] of chunks.entries()) {
+      // Long enough for the server to read the first chunk on its own (50 ms was not: the
+      // socket's move to a pool thread can take longer, and both chunks then arrive as one).
+      if (i > 0) await new Promise((resolve) => setTimeout(resolve, 300));
+      peer.socket.write(chunk);
+    }
+    if (hangUp) peer.socket.end();
+    // Without our FIN (hangUp false), only the server can end the connection.
     await peer.closed;
+    expect(Date.now() - started).toBeLessThan(5_000);
+    expect(cleartextMessages(peer.received())).toEqual(
+      expected.map((message) => expect.objectContaining(message)),
+    );
+    await server.waitFor(
+      new RegExp(`Connection closed with the client with 127\\.0\\.0\\.1 on port ${localPort}\\b`),
+    );
     await stillAnswers(port);
   });
 

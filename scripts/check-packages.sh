@@ -27,19 +27,46 @@ cat > package.json <<'JSON'
 JSON
 npm install --no-audit --no-fund --silent ./rtt-cipher-*.tgz ./rtt-protocol-*.tgz ./rtt-pool-*.tgz typescript@5.9.3 @types/node@24
 
+# The same protocol check for the ESM and the CommonJS build: the packed decoder must read back,
+# fed one byte at a time, a ClientHello written by hand from docs/PROTOCOL.md (cipher NONE,
+# public key 249) and two REQUEST frames from the packed encoder. Only the API that is not
+# being reworked: FrameDecoder, encodeRequest, Command. The /node subpath must load and export
+# something; its names are changing, so none is pinned here.
+cat > check-protocol.cjs <<'JS'
+const assert = require('node:assert/strict');
+exports.checkProtocol = function checkProtocol({ Command, encodeRequest, FrameDecoder }, node) {
+  for (const [name, code] of Object.entries({ TIME: 1, DATE: 2, TEMP: 3, PING: 4 }))
+    assert.equal(Command[name], code, `Command.${name}`);
+  const parts = [...encodeRequest(7, Command.TIME), ...encodeRequest(8, Command.PING, 'hi')];
+  const wire = Buffer.concat([Buffer.from([0x52, 0x54, 0x54, 1, 0, 1, 0, 0xf9]), ...parts]);
+  const seen = [];
+  const decoder = new FrameDecoder({
+    role: 'server',
+    onMessage: (m) => seen.push(m.type === 'request' ? { ...m, payload: Buffer.from(m.payload).toString() } : { ...m }),
+  });
+  for (const byte of wire) decoder.push(Uint8Array.of(byte));
+  assert.deepEqual(seen, [
+    { type: 'client-hello', version: 1, cipher: 0, group: 1, publicKey: 249 },
+    { type: 'request', id: 7, command: 1, payload: '' },
+    { type: 'request', id: 8, command: 4, payload: 'hi' },
+  ], 'decoded messages');
+  assert.equal(decoder.bufferedBytes, 0, 'bytes left in the decoder');
+  assert.ok(Object.values(node).some((value) => typeof value === 'function'), '@rtt/protocol/node exports');
+};
+JS
+
 cat > esm.mjs <<'JS'
 import { caesarEncrypt, caesarDecrypt, createKeyPair, deriveSharedKey } from '@rtt/cipher';
-import { Command, encodeRequest, FrameDecoder, concatFrame } from '@rtt/protocol';
-import { FramedSocket } from '@rtt/protocol/node';
+import * as protocol from '@rtt/protocol';
+import * as node from '@rtt/protocol/node';
 import { createPool, supportsSocketTransfer } from '@rtt/pool';
+import { checkProtocol } from './check-protocol.cjs';
+const { Command, encodeRequest, concatFrame } = protocol;
 const plain = new TextEncoder().encode('HELLO');
 if (new TextDecoder().decode(caesarDecrypt(caesarEncrypt(plain, 300), 300)) !== 'HELLO') throw new Error('caesar');
 const a = createKeyPair(), b = createKeyPair();
 if (deriveSharedKey(a.privateKey, b.publicKey) !== deriveSharedKey(b.privateKey, a.publicKey)) throw new Error('dh');
-const seen = [];
-const decoder = new FrameDecoder({ role: 'server', onMessage: (m) => seen.push(m.type) });
-decoder.expectHello?.call; // API present
-if (typeof FramedSocket !== 'function' || typeof encodeRequest !== 'function') throw new Error('protocol');
+checkProtocol(protocol, node);
 const pool = createPool({ threads: 0 });
 await pool.close();
 if (supportsSocketTransfer()) {
@@ -54,12 +81,13 @@ JS
 
 cat > cjs.cjs <<'JS'
 const { caesarEncrypt } = require('@rtt/cipher');
-const { Command, encodeRequest } = require('@rtt/protocol');
-const { FramedSocket } = require('@rtt/protocol/node');
+const protocol = require('@rtt/protocol');
 const { createPool, PoolError } = require('@rtt/pool');
+const { checkProtocol } = require('./check-protocol.cjs');
+const { Command } = protocol;
 const out = caesarEncrypt(new Uint8Array([1, 2, 3]), 4);
 if (out.join() !== '5,6,7') throw new Error('caesar');
-if (typeof FramedSocket !== 'function' || typeof encodeRequest !== 'function') throw new Error('protocol');
+checkProtocol(protocol, require('@rtt/protocol/node'));
 if (typeof createPool !== 'function' || typeof PoolError !== 'function') throw new Error('pool');
 console.log(`cjs ok on Node ${process.versions.node}`, Command.DATE);
 JS
@@ -67,14 +95,14 @@ JS
 cat > types.mts <<'TS'
 import { caesarEncrypt, type DhGroup, SEED_GROUP } from '@rtt/cipher';
 import { Command, type DecodedMessage, FrameDecoder } from '@rtt/protocol';
-import { FramedSocket } from '@rtt/protocol/node';
+import * as node from '@rtt/protocol/node';
 import { createPool, type SessionSummary } from '@rtt/pool';
 const bytes: Uint8Array = caesarEncrypt(new Uint8Array(4), 4);
 const group: DhGroup = SEED_GROUP;
 const code: 1 = Command.TIME;
 const pool = createPool<{ peer: string }>({ threads: 0 });
 const summary: Promise<SessionSummary> | undefined = undefined;
-export { bytes, group, code, pool, summary, FrameDecoder, FramedSocket };
+export { bytes, group, code, pool, summary, FrameDecoder, node };
 export type { DecodedMessage };
 TS
 cat > types.cts <<'TS'
