@@ -1,29 +1,19 @@
 import {
   caesarDecryptInPlace,
   caesarEncryptInPlace,
-  caesarKeyFromSharedSecret,
   createSeedKeyPair,
-  deriveSharedKey,
   type RandomSource,
-  SEED_GROUP,
-  validatePublicKey,
 } from '@rtt/cipher';
 import { assertBytes, assertFunction, assertInteger, assertString } from '@rtt/cipher/assert';
 import {
-  BadPublicKeyError,
   NotReadyError,
   type ProtocolError,
   toProtocolError,
   UnexpectedDataError,
 } from './errors.ts';
-import {
-  decodeSeedText,
-  encodeSeedPublicKey,
-  encodeSeedText,
-  SEED_QUIET_MS,
-  SeedKeyReader,
-} from './seed-wire.ts';
-import { assertClock, type Clock, type SessionTransport, type TimerHandle } from './session.ts';
+import { SeedKeyExchange, seedCaesarKey } from './seed-key-exchange.ts';
+import { decodeSeedText, encodeSeedPublicKey, encodeSeedText, SEED_QUIET_MS } from './seed-wire.ts';
+import { assertClock, type Clock, type SessionTransport } from './session.ts';
 
 /**
  * Options for {@link SeedClientSession}.
@@ -84,14 +74,11 @@ const DONE = 3;
 export class SeedClientSession {
   readonly #transport: SessionTransport;
   readonly #options: SeedClientSessionOptions;
-  readonly #clock: Clock;
-  readonly #quietMs: number;
-  readonly #keyReader = new SeedKeyReader({ maxValue: SEED_GROUP.prime - 1 });
+  readonly #keyExchange: SeedKeyExchange;
   #state = NEW;
   #privateKey = -1;
   #key = -1;
   #inFlight = false;
-  #timer: TimerHandle;
 
   /**
    * @throws {TypeError | RangeError} for bad options
@@ -112,8 +99,8 @@ export class SeedClientSession {
       assertFunction(options[name], `options.${name}`);
     }
     if (options.random !== undefined) assertFunction(options.random, 'options.random');
-    this.#clock = assertClock(options.clock, 'options.clock');
-    this.#quietMs = assertInteger(
+    const clock = assertClock(options.clock, 'options.clock');
+    const quietMs = assertInteger(
       options.quietMs ?? SEED_QUIET_MS,
       'options.quietMs',
       0,
@@ -121,6 +108,10 @@ export class SeedClientSession {
     );
     this.#transport = transport;
     this.#options = options;
+    this.#keyExchange = new SeedKeyExchange(clock, quietMs, {
+      onKey: (peer) => this.#agree(peer),
+      onError: (error) => this.#fail(error),
+    });
   }
 
   /**
@@ -216,43 +207,19 @@ export class SeedClientSession {
   close(): void {
     this.#state = DONE;
     this.#inFlight = false;
-    this.#clock.clearTimeout(this.#timer);
-    this.#timer = undefined;
+    this.#keyExchange.stop();
   }
 
   #onKeyBytes(chunk: Uint8Array): void {
-    try {
-      this.#keyReader.push(chunk);
-    } catch (err) {
-      this.#fail(toProtocolError(err, 'the seed key exchange failed'));
-      return;
-    }
-    this.#clock.clearTimeout(this.#timer);
-    this.#timer = undefined;
     // The original server sends its key in one piece; only a pause says a split one is whole.
-    if (this.#keyReader.mayContinue) {
-      this.#timer = this.#clock.setTimeout(() => this.#agree(), this.#quietMs);
-    } else {
-      this.#agree();
-    }
+    this.#keyExchange.push(chunk);
   }
 
-  #agree(): void {
-    this.#timer = undefined;
+  #agree(peer: number): void {
     if (this.#state !== KEY) return;
-    const peer = this.#keyReader.value();
     let key: number;
     try {
-      try {
-        // The original server's private keys run from 0 too, so 1 and 256 do occur.
-        validatePublicKey(peer, SEED_GROUP, { allowDegenerate: true });
-      } catch (err) {
-        throw new BadPublicKeyError(peer, { cause: err });
-      }
-      const shared = deriveSharedKey(this.#privateKey, peer, SEED_GROUP, {
-        allowDegenerate: true,
-      });
-      key = caesarKeyFromSharedSecret(shared);
+      key = seedCaesarKey(this.#privateKey, peer);
     } catch (err) {
       this.#fail(toProtocolError(err, 'the seed key exchange failed'));
       return;

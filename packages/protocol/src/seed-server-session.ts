@@ -1,15 +1,13 @@
 import {
   caesarDecryptInPlace,
   caesarEncryptInPlace,
-  caesarKeyFromSharedSecret,
   createKeyPair,
-  deriveSharedKey,
   type RandomSource,
   SEED_GROUP,
-  validatePublicKey,
 } from '@rtt/cipher';
 import { assertBytes, assertFunction, assertInteger } from '@rtt/cipher/assert';
-import { BadPublicKeyError, type ProtocolError, toProtocolError } from './errors.ts';
+import { type ProtocolError, toProtocolError } from './errors.ts';
+import { SeedKeyExchange, seedCaesarKey } from './seed-key-exchange.ts';
 import {
   encodeSeedPublicKey,
   encodeSeedText,
@@ -17,7 +15,6 @@ import {
   SEED_MAX_HELD_BYTES,
   SEED_QUIET_MS,
   SeedCommandReader,
-  SeedKeyReader,
 } from './seed-wire.ts';
 import {
   type Answerer,
@@ -107,7 +104,7 @@ export class SeedServerSession {
   readonly #clock: Clock;
   readonly #random: RandomSource | undefined;
   readonly #quietMs: number;
-  readonly #keyReader = new SeedKeyReader({ maxValue: SEED_GROUP.prime - 1 });
+  readonly #keyExchange: SeedKeyExchange;
   readonly #commands: SeedCommandReader;
   #state = KEY;
   #key = -1;
@@ -145,6 +142,10 @@ export class SeedServerSession {
     this.#answer = options.answer;
     this.#onEvent = options.onEvent ?? noop;
     this.#random = options.random;
+    this.#keyExchange = new SeedKeyExchange(this.#clock, this.#quietMs, {
+      onKey: (peer) => this.#agree(peer),
+      onError: (error) => this.#refuse(error),
+    });
   }
 
   /**
@@ -172,7 +173,7 @@ export class SeedServerSession {
    * session.heldBytes; // 2 after "TI"
    */
   get heldBytes(): number {
-    if (this.#state === KEY) return this.#keyReader.length;
+    if (this.#state === KEY) return this.#keyExchange.length;
     return this.#state === READY ? this.#commands.heldBytes : 0;
   }
 
@@ -215,38 +216,17 @@ export class SeedServerSession {
   }
 
   #onKeyBytes(chunk: Uint8Array): void {
-    try {
-      this.#keyReader.push(chunk);
-    } catch (err) {
-      this.#refuse(toProtocolError(err, 'the seed key exchange failed'));
-      return;
-    }
-    this.#clock.clearTimeout(this.#timer);
-    this.#timer = undefined;
     // The seed client sends its key and then waits for ours: a pause means it is complete.
-    if (this.#keyReader.mayContinue) {
-      this.#timer = this.#clock.setTimeout(() => this.#agree(), this.#quietMs);
-    } else {
-      this.#agree();
-    }
+    this.#keyExchange.push(chunk);
   }
 
-  #agree(): void {
-    this.#timer = undefined;
+  #agree(peer: number): void {
     if (this.#state !== KEY) return;
-    const peer = this.#keyReader.value();
     let keys: { privateKey: number; publicKey: number };
     let key: number;
     try {
-      try {
-        // The original client's private keys run from 0, so 1 and 256 do occur: accept them.
-        validatePublicKey(peer, SEED_GROUP, { allowDegenerate: true });
-      } catch (err) {
-        throw new BadPublicKeyError(peer, { cause: err });
-      }
       keys = createKeyPair(SEED_GROUP, this.#random);
-      const shared = deriveSharedKey(keys.privateKey, peer, SEED_GROUP, { allowDegenerate: true });
-      key = caesarKeyFromSharedSecret(shared);
+      key = seedCaesarKey(keys.privateKey, peer);
     } catch (err) {
       this.#refuse(toProtocolError(err, 'the seed key exchange failed'));
       return;
@@ -310,6 +290,7 @@ export class SeedServerSession {
 
   #stop(): void {
     this.#state = DONE;
+    this.#keyExchange.stop();
     this.#clock.clearTimeout(this.#timer);
     this.#timer = undefined;
   }
