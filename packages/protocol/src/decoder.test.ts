@@ -1,4 +1,4 @@
-import type { ByteCipher as FrameCipher } from '@rtt/cipher';
+import type { ByteCipher } from '@rtt/cipher';
 import fc from 'fast-check';
 import { describe, expect, expectTypeOf, it } from 'vitest';
 import { caesar } from '../test/fixtures/caesar.ts';
@@ -28,7 +28,7 @@ const serverHello = () => encodeServerHello({ cipher: CipherId.NONE, publicKey: 
 function decodeAll(
   role: Role,
   chunks: Uint8Array[],
-  options: { maxFrameSize?: number; cipher?: FrameCipher } = {},
+  options: { maxFrameSize?: number; cipher?: ByteCipher } = {},
 ) {
   const messages: DecodedMessage[] = [];
   const decoder = new FrameDecoder({

@@ -47,6 +47,7 @@ describe('errors', () => {
     [new errors.ConnectionClosedError(), 'RTT_ERR_CLOSED', ErrorCode.INTERNAL],
     [new errors.TimeoutError('the key exchange', 10_000), 'RTT_ERR_TIMEOUT', ErrorCode.INTERNAL],
     [new errors.UnexpectedDataError(5), 'RTT_ERR_UNEXPECTED_DATA', ErrorCode.MALFORMED_FRAME],
+    [new errors.UnexpectedResponseError(5), 'RTT_ERR_UNEXPECTED_ID', ErrorCode.MALFORMED_FRAME],
   ] as const;
 
   it.each(cases)('%o has its code, wire code and name', (err, code, wireCode) => {

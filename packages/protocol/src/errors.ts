@@ -539,6 +539,31 @@ export class UnexpectedDataError extends ProtocolError {
 brand(UnexpectedDataError, 'rtt.error.UnexpectedDataError');
 
 /**
+ * The server answered a request id that this client never sent, or already had answered.
+ * @example
+ * new UnexpectedResponseError(5).code; // 'RTT_ERR_UNEXPECTED_ID'
+ */
+export class UnexpectedResponseError extends ProtocolError {
+  override readonly code = 'RTT_ERR_UNEXPECTED_ID';
+  /** The id the server answered. */
+  readonly id: number;
+
+  /**
+   * @example
+   * fail(new UnexpectedResponseError(message.id));
+   */
+  constructor(id: number, options?: ProtocolErrorOptions) {
+    super(
+      `the server answered request ${id}, which is not waiting for an answer`,
+      ErrorCode.MALFORMED_FRAME,
+      options,
+    );
+    this.id = id;
+  }
+}
+brand(UnexpectedResponseError, 'rtt.error.UnexpectedResponseError');
+
+/**
  * Our typed errors as they are; anything else (a broken random source, say) wrapped in a
  * {@link ProtocolError} with `message` and the original as `cause`.
  * @example

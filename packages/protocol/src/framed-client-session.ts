@@ -1,8 +1,9 @@
 import type { RandomSource } from '@rtt/cipher';
-import { CipherId, DEFAULT_MAX_FRAME_SIZE, ErrorCode } from './constants.ts';
+import { assertFunction } from '@rtt/cipher/assert';
+import { CipherId, DEFAULT_MAX_FRAME_SIZE } from './constants.ts';
 import { FrameDecoder } from './decoder.ts';
 import { encodeRequest } from './encoder.ts';
-import { NotReadyError, ProtocolError, ServerError } from './errors.ts';
+import { NotReadyError, ProtocolError, ServerError, toProtocolError } from './errors.ts';
 import { ClientHandshake } from './handshake.ts';
 import type { ClientInboundMessage, ServerHelloMessage } from './messages.ts';
 import type { SessionTransport } from './session.ts';
@@ -56,10 +57,11 @@ export class FramedClientSession {
    * new FramedClientSession(transport, { onReady, onResponse, onFailure });
    */
   constructor(transport: SessionTransport, options: FramedClientSessionOptions) {
+    if (typeof options !== 'object' || options === null) {
+      throw new TypeError('options must be an object');
+    }
     for (const name of ['onReady', 'onResponse', 'onFailure'] as const) {
-      if (typeof options?.[name] !== 'function') {
-        throw new TypeError(`options.${name} must be a function`);
-      }
+      assertFunction(options[name], `options.${name}`);
     }
     this.#transport = transport;
     this.#options = options;
@@ -72,6 +74,8 @@ export class FramedClientSession {
       role: 'client',
       maxFrameSize: this.#maxFrameSize,
       onMessage: (message: ClientInboundMessage) => {
+        // After a failure, the rest of the chunk being decoded is not read.
+        if (this.#failed) return;
         if (message.type === 'response') {
           this.#options.onResponse(message.id, message.status, message.payload);
         } else if (message.type === 'server-hello') {
@@ -163,11 +167,7 @@ export class FramedClientSession {
     try {
       outcome = this.#handshake.onServerHello(hello);
     } catch (err) {
-      this.#fail(
-        err instanceof ProtocolError
-          ? err
-          : new ProtocolError('the key exchange failed', ErrorCode.INTERNAL, { cause: err }),
-      );
+      this.#fail(toProtocolError(err, 'the key exchange failed'));
       return;
     }
     if (outcome.type === 'rekey') {
@@ -176,7 +176,7 @@ export class FramedClientSession {
       try {
         this.#transport.write([this.#handshake.hello()]);
       } catch (err) {
-        this.#fail(err as ProtocolError);
+        this.#fail(toProtocolError(err, 'the key exchange failed'));
       }
       return;
     }

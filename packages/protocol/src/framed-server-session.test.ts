@@ -160,6 +160,52 @@ describe('FramedServerSession', () => {
     expect(ready.transport.ended).toBe(false);
   });
 
+  it('reads nothing more of a chunk once refused: a request behind a bad hello is not answered', () => {
+    const transport = memoryTransport();
+    const events: ServerSessionEvent[] = [];
+    let asked = 0;
+    const session = new FramedServerSession(transport, {
+      answer: () => {
+        asked += 1;
+        return 'x';
+      },
+      onEvent: (event) => events.push(event),
+    });
+    session.push(concat(hello(183), concatFrame(encodeRequest(1, Command.TIME))));
+    expect(asked).toBe(0);
+    expect(transport.writesAfterEnd).toBe(0);
+    expect(events.map((e) => e.type)).toEqual(['refused']);
+  });
+
+  it('answers an answer too long for a frame with INTERNAL_ERROR, and serves on', () => {
+    const transport = memoryTransport();
+    const session = new FramedServerSession(transport, {
+      answer: (command) => (command === 'TEMP' ? 'x'.repeat(70_000) : 'fine'),
+      ciphers: [CipherId.NONE],
+    });
+    session.push(hello(11 ** 4 % 257, CipherId.NONE));
+    session.push(concatFrame(encodeRequest(1, Command.TEMP)));
+    session.push(concatFrame(encodeRequest(2, Command.DATE)));
+    const [, tooLong, fine] = cleartext(transport.bytes());
+    expect(tooLong).toMatchObject({ type: 'response', id: 1, status: Status.INTERNAL_ERROR });
+    expect(fine).toMatchObject({ type: 'response', id: 2, status: Status.OK });
+    expect(transport.ended).toBe(false);
+  });
+
+  it("lets the event listener's own exception through instead of refusing the client for it", () => {
+    const transport = memoryTransport();
+    const session = new FramedServerSession(transport, {
+      answer: () => 'x',
+      onEvent: (event) => {
+        if (event.type === 'request') throw new Error('listener bug');
+      },
+      ciphers: [CipherId.NONE],
+    });
+    session.push(hello(11 ** 4 % 257, CipherId.NONE));
+    expect(() => session.push(concatFrame(encodeRequest(1, Command.TIME)))).toThrow('listener bug');
+    expect(transport.ended).toBe(false);
+  });
+
   it('writes nothing after close()', () => {
     const { transport, session } = scriptedServer();
     session.close();

@@ -1,5 +1,6 @@
 import type { RandomSource } from '@rtt/cipher';
-import { Command, DEFAULT_MAX_FRAME_SIZE, ErrorCode, Status } from './constants.ts';
+import { assertFunction } from '@rtt/cipher/assert';
+import { Command, DEFAULT_MAX_FRAME_SIZE, Status } from './constants.ts';
 import { FrameDecoder } from './decoder.ts';
 import { encodeError, encodeResponse } from './encoder.ts';
 import { HandshakeTimeoutError, ProtocolError, ShuttingDownError } from './errors.ts';
@@ -75,9 +76,11 @@ export class FramedServerSession {
    * new FramedServerSession(transport, { answer, onEvent: (event) => log(event.type) });
    */
   constructor(transport: SessionTransport, options: FramedServerSessionOptions) {
-    if (typeof options?.answer !== 'function') {
-      throw new TypeError('options.answer must be a function');
+    if (typeof options !== 'object' || options === null) {
+      throw new TypeError('options must be an object');
     }
+    assertFunction(options.answer, 'options.answer');
+    if (options.onEvent !== undefined) assertFunction(options.onEvent, 'options.onEvent');
     this.#transport = transport;
     this.#answer = options.answer;
     this.#onEvent = options.onEvent ?? noop;
@@ -87,6 +90,8 @@ export class FramedServerSession {
       role: 'server',
       maxFrameSize: this.#maxFrameSize,
       onMessage: (message: ServerInboundMessage) => {
+        // Once refused or shut down, the rest of the chunk being decoded is not read.
+        if (this.#done) return;
         if (message.type === 'request') this.#onRequest(message);
         else this.#onHello(message);
       },
@@ -123,7 +128,7 @@ export class FramedServerSession {
   /**
    * Feeds bytes from the client; answers go to the transport. Takes ownership of `chunk`
    * (bodies are decrypted in place). Never throws for bad input: it is refused and the
-   * transport ended.
+   * transport ended. An exception from the event listener propagates.
    * @example
    * socket.on('data', (chunk) => session.push(chunk));
    */
@@ -132,12 +137,10 @@ export class FramedServerSession {
     try {
       this.#decoder.push(chunk);
     } catch (err) {
-      if (this.#done) return;
-      const error =
-        err instanceof ProtocolError
-          ? err
-          : new ProtocolError('internal error', ErrorCode.INTERNAL, { cause: err });
-      this.#refuse(error);
+      // The decoder's errors are the client's fault; anything else came from our own side
+      // (the event listener) and is not the client's to be refused for.
+      if (!(err instanceof ProtocolError)) throw err;
+      if (!this.#done) this.#refuse(err);
     }
   }
 
@@ -177,9 +180,9 @@ export class FramedServerSession {
     if (result.error) {
       // A refusing ServerHello where the hello itself was wrong, else an ERROR frame.
       if (result.reply) {
-        this.#onEvent({ type: 'refused', error: result.error });
         this.#transport.write([result.reply]);
         this.#finish();
+        this.#onEvent({ type: 'refused', error: result.error, wire: 'framed' });
       } else {
         this.#refuse(result.error);
       }
@@ -204,35 +207,44 @@ export class FramedServerSession {
 
   #onRequest(request: RequestMessage): void {
     const { id, command } = request;
-    let status: number = Status.OK;
-    let text: string | Uint8Array;
+    const cipher = this.#decoder.cipher;
+    let parts: Uint8Array[];
+    let ok = true;
     if (command === Command.PING) {
-      text = request.payload;
+      // A PING's payload fits: it came in a frame of at most the same size.
+      parts = encodeResponse(id, Status.OK, request.payload, cipher, this.#maxFrameSize);
     } else {
       const name = ANSWERED.get(command);
       if (name === undefined) {
         // As docs/PROTOCOL.md shows it: the code, in decimal.
-        status = Status.UNKNOWN_COMMAND;
-        text = `unknown command ${command}`;
+        ok = false;
+        parts = encodeResponse(
+          id,
+          Status.UNKNOWN_COMMAND,
+          `unknown command ${command}`,
+          cipher,
+          this.#maxFrameSize,
+        );
       } else {
         try {
-          text = this.#answer(name);
+          // The app's answer is encoded here too: one that is no string, or too long for a
+          // frame, is the app's bug, answered as such; the client is not refused for it.
+          parts = encodeResponse(id, Status.OK, this.#answer(name), cipher, this.#maxFrameSize);
         } catch {
-          status = Status.INTERNAL_ERROR;
-          text = 'internal error';
+          ok = false;
+          parts = encodeResponse(id, Status.INTERNAL_ERROR, 'internal error', cipher);
         }
       }
     }
-    this.#transport.write(
-      encodeResponse(id, status, text, this.#decoder.cipher, this.#maxFrameSize),
-    );
-    this.#onEvent(status === Status.OK ? ANSWERED_OK : ANSWERED_NOT_OK);
+    this.#transport.write(parts);
+    this.#onEvent(ok ? ANSWERED_OK : ANSWERED_NOT_OK);
   }
 
-  // Tells the client why (ERROR frame, encrypted once keys are agreed) and ends.
+  // Tells the client why (ERROR frame, encrypted once keys are agreed) and ends; the
+  // listener hears of it last, so that a listener that throws cannot keep the connection.
   #refuse(error: ProtocolError): void {
-    this.#onEvent({ type: 'refused', error });
     this.#end(error);
+    this.#onEvent({ type: 'refused', error, wire: 'framed' });
   }
 
   #end(error: ProtocolError): void {

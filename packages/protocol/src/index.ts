@@ -1,8 +1,11 @@
 /**
  * `@rtt/protocol`: the rtt wire format (hello, length-prefixed frames, command and status
- * codes), an incremental decoder and an encoder, and helpers for the seed's unframed
- * wire. Depends only on `@rtt/cipher`, `Uint8Array` only: runs in Node >= 20 and in browsers.
- * The Node socket adapter lives in `@rtt/protocol/node`.
+ * codes, an incremental decoder and an encoder), the seed's unframed wire, and both sides of
+ * a connection on either wire as pure sessions with no socket in them (`FramedServerSession`,
+ * `FramedClientSession`, `SeedServerSession`, `SeedClientSession`, and `ServerConnection`,
+ * which tells the wires apart and times the handshake), plus the answers' text formats.
+ * Depends only on `@rtt/cipher`, `Uint8Array` only: runs in Node >= 20 and in browsers.
+ * `@rtt/protocol/node` binds the sessions to Node streams (`serveConnection`, `connect`).
  * @module
  */
 
@@ -91,6 +94,7 @@ export {
   TimeoutError,
   TooManyRekeysError,
   UnexpectedDataError,
+  UnexpectedResponseError,
   UnknownWireError,
   UnsupportedCipherError,
   UnsupportedCommandError,

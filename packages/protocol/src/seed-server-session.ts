@@ -285,7 +285,7 @@ export class SeedServerSession {
     // Ended before the listener hears of it, so that a throwing listener cannot keep the
     // connection open.
     this.#transport.end();
-    this.#onEvent({ type: 'refused', error });
+    this.#onEvent({ type: 'refused', error, wire: 'seed' });
   }
 
   #stop(): void {

@@ -58,6 +58,7 @@ describe('ServerConnection', () => {
     expect(events).toEqual([
       {
         type: 'refused',
+        wire: undefined,
         error: expect.objectContaining({
           code: 'RTT_ERR_UNKNOWN_WIRE',
           message: 'neither our protocol nor the seed wire (first byte 0xff)',
@@ -77,6 +78,7 @@ describe('ServerConnection', () => {
     expect(events).toEqual([
       {
         type: 'refused',
+        wire: undefined,
         error: expect.objectContaining({
           code: 'RTT_ERR_HANDSHAKE_TIMEOUT',
           message: 'no key exchange within 0.3 s',
@@ -134,6 +136,48 @@ describe('ServerConnection', () => {
     expect(transport.messages).toEqual([]);
     expect(events).toEqual([]);
     expect(time.pending).toBe(0);
+  });
+
+  it('refuses a bad seed key once: the handshake timer stops with the refusal', () => {
+    const { transport, time, served, events } = connection({ handshakeTimeoutMs: 300 });
+    served.push(new TextEncoder().encode('183'));
+    expect(transport.ended).toBe(true);
+    expect(time.pending).toBe(0);
+    time.advance(1_000);
+    expect(events).toEqual([
+      {
+        type: 'refused',
+        wire: 'seed',
+        error: expect.objectContaining({ code: 'RTT_ERR_BAD_PUBLIC_KEY' }),
+      },
+    ]);
+  });
+
+  it('closes garbage and silence at once (abort), owing them no answer', () => {
+    const aborted: unknown[] = [];
+    const transport = { ...memoryTransport(), abort: (error?: unknown) => aborted.push(error) };
+    const served = new ServerConnection(transport, { answer: () => '', clock: new FakeClock() });
+    served.push(Uint8Array.of(0x16, 0x03));
+    expect(aborted).toEqual([undefined]);
+  });
+
+  it("aborts the connection with the listener's exception, from a timer as from push()", () => {
+    const time = new FakeClock();
+    const aborted: unknown[] = [];
+    const transport = { ...memoryTransport(), abort: (error?: unknown) => aborted.push(error) };
+    const bug = new Error('listener bug');
+    new ServerConnection(transport, {
+      answer: () => '',
+      clock: time,
+      handshakeTimeoutMs: 100,
+      onEvent: () => {
+        throw bug;
+      },
+    });
+    // The timeout refuses the silent client (abort), then the listener throws (abort again,
+    // with the error): nothing escapes the timer.
+    expect(() => time.advance(100)).not.toThrow();
+    expect(aborted).toEqual([undefined, bug]);
   });
 
   it('checks its options', () => {

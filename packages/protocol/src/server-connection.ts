@@ -1,15 +1,16 @@
 import type { RandomSource } from '@rtt/cipher';
+import { assertFunction, assertInteger } from '@rtt/cipher/assert';
 import { HandshakeTimeoutError, UnknownWireError } from './errors.ts';
 import { FramedServerSession } from './framed-server-session.ts';
 import { SeedServerSession } from './seed-server-session.ts';
 import { detectWire } from './seed-wire.ts';
 import {
   type Answerer,
+  assertClock,
   type Clock,
   type ServerSessionEvent,
   type ServerSessionListener,
   type SessionTransport,
-  systemClock,
   type TimerHandle,
   type Wire,
 } from './session.ts';
@@ -73,25 +74,34 @@ export class ServerConnection {
    * new ServerConnection(transport, { answer, handshakeTimeoutMs: 2_000 });
    */
   constructor(transport: SessionTransport, options: ServerConnectionOptions) {
-    if (typeof options?.answer !== 'function') {
-      throw new TypeError('options.answer must be a function');
+    if (typeof options !== 'object' || options === null) {
+      throw new TypeError('options must be an object');
     }
-    const timeoutMs = options.handshakeTimeoutMs ?? DEFAULT_HANDSHAKE_TIMEOUT_MS;
-    if (!Number.isInteger(timeoutMs) || timeoutMs < 1) {
-      throw new RangeError(
-        `options.handshakeTimeoutMs must be a positive integer, got ${timeoutMs}`,
-      );
-    }
+    assertFunction(options.answer, 'options.answer');
+    if (options.onEvent !== undefined) assertFunction(options.onEvent, 'options.onEvent');
+    // Node's timers hold at most 2^31 - 1 ms; past that they would fire at once.
+    this.#timeoutMs = assertInteger(
+      options.handshakeTimeoutMs ?? DEFAULT_HANDSHAKE_TIMEOUT_MS,
+      'options.handshakeTimeoutMs',
+      1,
+      2 ** 31 - 1,
+    );
     this.#transport = transport;
     this.#options = options;
-    this.#clock = options.clock ?? systemClock;
-    this.#timeoutMs = timeoutMs;
+    this.#clock = assertClock(options.clock, 'options.clock');
     const onEvent = options.onEvent ?? noop;
     this.#onEvent = (event: ServerSessionEvent) => {
-      if (event.type === 'ready') this.#clock.clearTimeout(this.#timer);
-      onEvent(event);
+      if (event.type === 'ready' || event.type === 'refused') this.#clock.clearTimeout(this.#timer);
+      if (event.type === 'refused') this.#done = true;
+      try {
+        onEvent(event);
+      } catch (err) {
+        // The app's bug must not outlive this call: in a socket listener or a timer it would
+        // take the whole thread (and every connection on it) down. This connection goes.
+        this.#abort(err);
+      }
     };
-    this.#timer = this.#clock.setTimeout(() => this.#timedOut(), timeoutMs);
+    this.#timer = this.#clock.setTimeout(() => this.#timedOut(), this.#timeoutMs);
   }
 
   /**
@@ -159,7 +169,8 @@ export class ServerConnection {
     if (this.#done) return;
     this.#done = true;
     this.#clock.clearTimeout(this.#timer);
-    if (this.#session === undefined) this.#transport.end();
+    // A client that has not said a word is owed nothing: it is closed at once.
+    if (this.#session === undefined) this.#close();
     else this.#session.shutdown();
   }
 
@@ -185,11 +196,24 @@ export class ServerConnection {
     this.#refuse(new HandshakeTimeoutError(this.#timeoutMs));
   }
 
+  // Garbage and silence get no answer: the connection is closed at once, not lingered on.
   #refuse(error: HandshakeTimeoutError | UnknownWireError): void {
     this.#done = true;
     this.#clock.clearTimeout(this.#timer);
-    this.#onEvent({ type: 'refused', error });
     this.#session?.close();
-    this.#transport.end();
+    this.#close();
+    this.#onEvent({ type: 'refused', error, wire: this.wire });
+  }
+
+  #close(error?: unknown): void {
+    if (this.#transport.abort) this.#transport.abort(error);
+    else this.#transport.end();
+  }
+
+  #abort(error: unknown): void {
+    this.#done = true;
+    this.#clock.clearTimeout(this.#timer);
+    this.#session?.close();
+    this.#close(error);
   }
 }

@@ -18,6 +18,12 @@ export interface SessionTransport {
   write(parts: readonly Uint8Array[]): void;
   /** Ends the connection once what was written has gone out (the session is done with it). */
   end(): void;
+  /**
+   * Closes the connection at once, dropping anything unsent: for peers that are owed no
+   * answer (garbage, silence) and for a bug on this side (`error`, e.g. a listener that
+   * threw). Optional: a transport without it is ended instead.
+   */
+  abort?(error?: unknown): void;
 }
 
 /** An opaque timer handle from a {@link Clock}. */
@@ -82,11 +88,19 @@ export type ServerSessionEvent =
   | { readonly type: 'request'; readonly wire: Wire; readonly ok: boolean }
   /**
    * The session refused the peer and is closing the connection: `error.code` says why
-   * (`RTT_ERR_BAD_HELLO`, `RTT_ERR_HANDSHAKE_TIMEOUT`, `RTT_ERR_UNKNOWN_WIRE`, ...).
+   * (`RTT_ERR_BAD_HELLO`, `RTT_ERR_HANDSHAKE_TIMEOUT`, `RTT_ERR_UNKNOWN_WIRE`, ...). `wire`
+   * is undefined when the peer was refused before its wire was known.
    */
-  | { readonly type: 'refused'; readonly error: ProtocolError };
+  | {
+      readonly type: 'refused';
+      readonly error: ProtocolError;
+      readonly wire: Wire | undefined;
+    };
 
-/** Receives {@link ServerSessionEvent}s. */
+/**
+ * Receives {@link ServerSessionEvent}s. It should not throw: `ServerConnection` aborts the
+ * connection with the exception if it does; the sessions used alone let it propagate.
+ */
 export type ServerSessionListener = (event: ServerSessionEvent) => void;
 
 /**

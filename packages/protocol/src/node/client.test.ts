@@ -2,7 +2,8 @@
 import { once } from 'node:events';
 import { afterEach, describe, expect, it } from 'vitest';
 import { closeAllSockets, listen } from '../../test/fixtures/sockets.ts';
-import { Status } from '../constants.ts';
+import { CipherId, Status } from '../constants.ts';
+import { concatFrame, encodeResponse } from '../encoder.ts';
 import { connect } from './client.ts';
 import { serveConnection } from './serve.ts';
 
@@ -120,6 +121,90 @@ describe('connect() and serveConnection()', () => {
       code: 'RTT_ERR_TIMEOUT',
     });
     expect(performance.now() - started).toBeGreaterThanOrEqual(190);
+  });
+
+  it('keeps reading answers while its own requests back up (no deadlock with a busy server)', async () => {
+    const { port } = await server();
+    const client = await connect({ port });
+    // 600 PINGs of 60 KB: 36 MB each way, far past both sides' socket buffers.
+    const payload = new Uint8Array(60_000).fill(0x61);
+    const replies = await Promise.all(
+      Array.from({ length: 600 }, () => client.request('PING', payload)),
+    );
+    expect(replies.every((reply) => reply.ok && reply.text.length === 60_000)).toBe(true);
+    await client.close();
+  });
+
+  it('rejects what is in flight with RTT_ERR_SERVER_GONE when the server goes away mid-request', async () => {
+    const { port } = await listen(
+      (socket) => {
+        socket.on('error', () => {});
+        // Agrees keys, then drops the connection at the first request.
+        serveConnection(socket, {
+          answer: () => {
+            socket.destroy();
+            return 'never sent';
+          },
+        });
+      },
+      { pauseOnConnect: true },
+    );
+    const client = await connect({ port });
+    await expect(client.request('TIME')).rejects.toMatchObject({ code: 'RTT_ERR_SERVER_GONE' });
+    expect(await client.lost).toMatchObject({ code: 'RTT_ERR_SERVER_GONE' });
+  });
+
+  it('sends queued seed-wire requests in order when a callback sends again', async () => {
+    const { port } = await server();
+    const client = await connect({ port, wire: 'seed' });
+    const texts: string[] = [];
+    await new Promise<void>((resolve) => {
+      const record =
+        (then?: () => void) => (error: unknown, _status: number, payload: Uint8Array) => {
+          expect(error).toBeNull();
+          texts.push(new TextDecoder().decode(payload));
+          then?.();
+        };
+      client.send(
+        'TIME',
+        undefined,
+        record(() => client.send('TEMP', undefined, record(resolve))),
+      );
+      client.send('DATE', undefined, record());
+    });
+    expect(texts).toEqual([ANSWERS.TIME, ANSWERS.DATE, ANSWERS.TEMP]);
+    await client.close();
+  });
+
+  it('fails with RTT_ERR_UNEXPECTED_ID when the server answers a request never sent', async () => {
+    const { port } = await listen(
+      (socket) => {
+        socket.on('error', () => {});
+        serveConnection(socket, {
+          answer: () => 'x',
+          ciphers: [CipherId.NONE],
+          onEvent: (event) => {
+            // In clear (cipher NONE): an answer to request 999 nobody asked for.
+            if (event.type === 'ready')
+              socket.write(concatFrame(encodeResponse(999, Status.OK, 'x')));
+          },
+        });
+      },
+      { pauseOnConnect: true },
+    );
+    const client = await connect({ port, cipher: CipherId.NONE });
+    expect(await client.lost).toMatchObject({ code: 'RTT_ERR_UNEXPECTED_ID' });
+  });
+
+  it('checks its options without leaking the socket it opened', async () => {
+    let accepted: import('node:net').Socket | undefined;
+    const { port } = await listen((socket) => {
+      accepted = socket;
+    });
+    await expect(connect({ port, maxFrameSize: 1 })).rejects.toBeInstanceOf(RangeError);
+    await expect(connect({ port, wire: 'tls' as never })).rejects.toBeInstanceOf(TypeError);
+    await sleep(50);
+    expect(accepted?.destroyed || accepted?.readableEnded).toBe(true);
   });
 
   it('takes an already connected stream', async () => {

@@ -2,6 +2,7 @@
 import net from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { RandomSource } from '@rtt/cipher';
+import { assertInteger, assertString } from '@rtt/cipher/assert';
 import { Command, type CommandName, Status } from '../constants.ts';
 import {
   ConnectError,
@@ -9,11 +10,13 @@ import {
   ConnectionLostError,
   type ProtocolError,
   TimeoutError,
+  UnexpectedResponseError,
   UnsupportedCommandError,
 } from '../errors.ts';
 import { FramedClientSession } from '../framed-client-session.ts';
 import { SeedClientSession } from '../seed-client-session.ts';
 import type { Wire } from '../session.ts';
+import { PendingRequests } from './pending-requests.ts';
 import { StreamTransport } from './stream-transport.ts';
 
 /** Options for {@link connect}. */
@@ -75,7 +78,6 @@ interface SeedQueued {
   readonly callback: ReplyCallback;
 }
 
-const MAX_REQUEST_ID = 0xffff_ffff;
 const EMPTY = new Uint8Array(0);
 const utf8 = new TextDecoder();
 const utf8Encoder = new TextEncoder();
@@ -109,12 +111,20 @@ export async function connect(options: ConnectOptions = {}): Promise<RttClient> 
   if (wire !== 'framed' && wire !== 'seed') {
     throw new TypeError(`options.wire must be 'framed' or 'seed', got ${String(wire)}`);
   }
-  if (!Number.isInteger(timeoutMs) || timeoutMs < 1) {
-    throw new RangeError(`options.timeoutMs must be a positive integer, got ${timeoutMs}`);
-  }
+  assertString(host, 'options.host');
+  assertInteger(port, 'options.port', 1, 65_535);
+  // Node's timers hold at most 2^31 - 1 ms; past that they would fire at once.
+  assertInteger(timeoutMs, 'options.timeoutMs', 1, 2 ** 31 - 1);
   const deadline = performance.now() + timeoutMs;
   const stream = options.stream ?? (await openSocket(host, port, timeoutMs));
-  const client = new RttClient(stream, wire, options);
+  let client: RttClient;
+  try {
+    client = new RttClient(stream, wire, options);
+  } catch (err) {
+    // Bad options (a maxFrameSize out of range, say): the socket just opened is not leaked.
+    if (options.stream === undefined) stream.destroy();
+    throw err;
+  }
   const timer = setTimeout(
     () => client.fail(new TimeoutError('the key exchange', timeoutMs)),
     Math.max(0, deadline - performance.now()),
@@ -172,7 +182,7 @@ export class RttClient {
   readonly #transport: StreamTransport;
   readonly #framed: FramedClientSession | undefined;
   readonly #seed: SeedClientSession | undefined;
-  readonly #pending = new Map<number, Pending>();
+  readonly #pending = new PendingRequests<ReplyCallback>();
   readonly #seedQueue: SeedQueued[] = [];
   #seedInFlight: Pending | undefined;
   #nextId = 1;
@@ -194,7 +204,9 @@ export class RttClient {
     this.lost = new Promise<ProtocolError>((resolve) => {
       this.#reportLost = resolve;
     });
-    this.#transport = new StreamTransport(stream);
+    // Answers are always read, however far our requests have backed up: see
+    // StreamTransportOptions.pauseOnBackpressure.
+    this.#transport = new StreamTransport(stream, { pauseOnBackpressure: false });
     stream.on('error', (err: NodeJS.ErrnoException) =>
       this.fail(
         new ConnectionLostError(`connection lost: ${err.code ?? err.message}`, { cause: err }),
@@ -297,13 +309,13 @@ export class RttClient {
       callback(new UnsupportedCommandError(String(command), 'framed'), Status.OK, EMPTY, 0);
       return;
     }
-    const id = this.#nextId;
-    this.#nextId = id === MAX_REQUEST_ID ? 1 : id + 1;
-    this.#pending.set(id, { started: performance.now(), callback });
+    const id = this.#pending.nextId(this.#nextId);
+    this.#nextId = id + 1;
+    this.#pending.add(id, performance.now(), callback);
     try {
       (this.#framed as FramedClientSession).request(id, code, payload);
     } catch (err) {
-      this.#pending.delete(id);
+      this.#pending.take(id);
       throw err;
     }
   }
@@ -334,24 +346,26 @@ export class RttClient {
     this.#failure = error;
     this.#settleReady?.reject(error);
     this.#settleReady = undefined;
-    const pending = [...this.#pending.values()];
-    this.#pending.clear();
+    const pending = this.#pending.clear();
     const inFlight = this.#seedInFlight;
     this.#seedInFlight = undefined;
     const queued = this.#seedQueue.splice(0);
-    for (const request of pending) request.callback(error, Status.OK, EMPTY, 0);
+    for (const callback of pending) callback(error, Status.OK, EMPTY, 0);
     inFlight?.callback(error, Status.OK, EMPTY, 0);
     for (const request of queued) request.callback(error, Status.OK, EMPTY, 0);
     if (!this.#closing) this.#reportLost(error);
     if (this.#closing) this.#transport.end();
-    else this.#transport.destroy();
+    else this.#transport.abort();
   }
 
   #onResponse(id: number, status: number, payload: Uint8Array): void {
-    const pending = this.#pending.get(id);
-    if (pending === undefined) return;
-    this.#pending.delete(id);
-    pending.callback(null, status, payload, performance.now() - pending.started);
+    const pending = this.#pending.take(id);
+    if (pending === undefined) {
+      // An answer to nothing we asked: the server and this client no longer agree.
+      this.fail(new UnexpectedResponseError(id));
+      return;
+    }
+    pending.value(null, status, payload, performance.now() - pending.started);
   }
 
   #sendNextSeed(): void {
@@ -368,6 +382,7 @@ export class RttClient {
     const rttMs = performance.now() - pending.started;
     const status = text.startsWith('ERROR') ? Status.UNKNOWN_COMMAND : Status.OK;
     pending.callback(null, status, utf8Encoder.encode(text), rttMs);
-    if (this.#failure === undefined) this.#sendNextSeed();
+    // The callback may have sent the next request itself (send() finds nothing in flight).
+    if (this.#failure === undefined && this.#seedInFlight === undefined) this.#sendNextSeed();
   }
 }

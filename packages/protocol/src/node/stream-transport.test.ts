@@ -28,13 +28,14 @@ function spyWrites(socket: Socket) {
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 describe('StreamTransport', () => {
-  it('writes the parts of one message inside one cork()/uncork(), skipping empty parts', async () => {
+  it('writes the parts of one message inside one cork()/uncork(), skipping an empty payload', async () => {
     const { accepted } = await socketPair();
     const transport = new StreamTransport(accepted);
     const calls = spyWrites(accepted);
     transport.write([Uint8Array.of(1), Uint8Array.of(2)]);
     transport.write([Uint8Array.of(3), new Uint8Array(0)]);
-    expect(calls).toEqual(['cork', 'write', 'write', 'uncork', 'cork', 'write', 'uncork']);
+    // A message whose payload is empty is one write, with nothing to cork.
+    expect(calls).toEqual(['cork', 'write', 'write', 'uncork', 'write']);
   });
 
   it('sends the answers to every frame of one received chunk in one corked batch', async () => {
@@ -116,6 +117,31 @@ describe('StreamTransport', () => {
     await once(accepted, 'drain');
     await sleep(50);
     expect(accepted.bytesRead).toBeGreaterThan(readBefore);
+  });
+
+  it("destroys the stream with a session's own exception instead of letting it escape the listener", async () => {
+    const { client, accepted } = await socketPair();
+    const transport = new StreamTransport(accepted);
+    transport.attach({
+      push() {
+        throw new Error('listener bug');
+      },
+      close() {},
+    });
+    const failed = once(accepted, 'error');
+    client.write(Uint8Array.of(1));
+    const [error] = await failed;
+    expect((error as Error).message).toBe('listener bug');
+    expect(accepted.destroyed).toBe(true);
+  });
+
+  it('does not stop reading on a full write buffer when told not to (a client)', async () => {
+    const { accepted } = await socketPair();
+    const transport = new StreamTransport(accepted, { pauseOnBackpressure: false });
+    transport.attach({ push() {}, close() {} });
+    transport.write([new Uint8Array(4 * 1024 * 1024)]);
+    expect(accepted.writableNeedDrain).toBe(true);
+    expect(accepted.isPaused()).toBe(false);
   });
 
   it('checks its arguments', async () => {

@@ -1,5 +1,6 @@
 /// <reference types="node" />
 import type { Duplex } from 'node:stream';
+import { assertInteger } from '@rtt/cipher/assert';
 import type { SessionTransport } from '../session.ts';
 
 /** What a {@link StreamTransport} feeds: any of this package's sessions. */
@@ -17,6 +18,13 @@ export interface StreamTransportOptions {
    * in milliseconds; default 2000. A peer that ignores our FIN must not hold a session open.
    */
   readonly lingerMs?: number | undefined;
+  /**
+   * Stop reading while the stream's write buffer is full, until it drains; default true. A
+   * server wants this (a client that sends without reading must not make it queue answers
+   * without end). A client must not: its requests back up exactly when the server is busy
+   * answering, and not reading those answers would stall both sides for good.
+   */
+  readonly pauseOnBackpressure?: boolean | undefined;
 }
 
 const DEFAULT_LINGER_MS = 2_000;
@@ -42,6 +50,7 @@ export class StreamTransport implements SessionTransport {
   /** The stream read and written. */
   readonly stream: Duplex;
   readonly #lingerMs: number;
+  readonly #pauseOnBackpressure: boolean;
   #session: StreamSession | undefined;
   #delivering = false;
   #paused = false;
@@ -54,6 +63,11 @@ export class StreamTransport implements SessionTransport {
     this.stream.cork();
     try {
       session.push(chunk);
+    } catch (err) {
+      // Bad input never throws out of a session; this is a bug on our side (a listener, a
+      // callback). Thrown from a socket listener it would take the whole thread down, and
+      // every connection on it: this connection goes instead, with the error.
+      this.abort(err);
     } finally {
       this.#delivering = false;
       this.stream.uncork();
@@ -87,12 +101,14 @@ export class StreamTransport implements SessionTransport {
     if (stream.readableEncoding !== null) {
       throw new TypeError('stream must not have an encoding set: the wire is bytes');
     }
-    const lingerMs = options.lingerMs ?? DEFAULT_LINGER_MS;
-    if (!Number.isInteger(lingerMs) || lingerMs < 0) {
-      throw new RangeError(`options.lingerMs must be a non-negative integer, got ${lingerMs}`);
-    }
     this.stream = stream;
-    this.#lingerMs = lingerMs;
+    this.#lingerMs = assertInteger(
+      options.lingerMs ?? DEFAULT_LINGER_MS,
+      'options.lingerMs',
+      0,
+      2 ** 31 - 1,
+    );
+    this.#pauseOnBackpressure = options.pauseOnBackpressure ?? true;
   }
 
   /**
@@ -134,15 +150,20 @@ export class StreamTransport implements SessionTransport {
   write(parts: readonly Uint8Array[]): void {
     const stream = this.stream;
     if (this.#ended || stream.destroyed || !stream.writable) return;
-    const cork = !this.#delivering && parts.length > 1;
-    if (cork) stream.cork();
     let ok = true;
-    try {
-      for (const part of parts) if (part.length > 0) ok = stream.write(part);
-    } finally {
-      if (cork) stream.uncork();
+    if (parts.length === 1 || (parts.length === 2 && (parts[1] as Uint8Array).length === 0)) {
+      // The common case, one part (a request or answer with no payload): no cork needed.
+      ok = stream.write(parts[0] as Uint8Array);
+    } else {
+      const cork = !this.#delivering;
+      if (cork) stream.cork();
+      try {
+        for (const part of parts) if (part.length > 0) ok = stream.write(part);
+      } finally {
+        if (cork) stream.uncork();
+      }
     }
-    if (!ok && !this.#paused) {
+    if (!ok && !this.#paused && this.#pauseOnBackpressure) {
       this.#paused = true;
       stream.pause();
       stream.once('drain', this.#onDrain);
@@ -173,12 +194,15 @@ export class StreamTransport implements SessionTransport {
   }
 
   /**
-   * Destroys the stream at once.
+   * Destroys the stream at once, dropping what is unsent; with `error`, the stream emits it
+   * as its `'error'` event (a bug on this side, for the owner's log).
    * @example
-   * transport.destroy();
+   * transport.abort();
    */
-  destroy(): void {
+  abort(error?: unknown): void {
     this.#ended = true;
-    this.stream.destroy();
+    clearTimeout(this.#linger);
+    if (error === undefined) this.stream.destroy();
+    else this.stream.destroy(error instanceof Error ? error : new Error(String(error)));
   }
 }
