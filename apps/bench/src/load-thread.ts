@@ -144,8 +144,10 @@ export class LoadThread implements LoadSink {
     this.#inFlight -= inFlight;
     // A connection lost between requests still failed the run: count it at least once.
     this.errors += Math.max(1, inFlight);
-    const code = (error as { code?: string }).code ?? 'RTT_ERR_SOCKET';
-    this.#failures[code] = (this.#failures[code] ?? 0) + 1;
+    // The socket's own errno (ECONNRESET, EPIPE) says more than the client's wrapper around it.
+    const { code, cause } = error as { code?: string; cause?: { code?: string } };
+    const failure = cause?.code ?? code ?? 'RTT_ERR_SOCKET';
+    this.#failures[failure] = (this.#failures[failure] ?? 0) + 1;
     this.#checkDone();
   }
 

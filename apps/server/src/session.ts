@@ -28,7 +28,7 @@ function threadState(data: unknown): ThreadState {
   return thread;
 }
 
-// The handshake's refusals that the log calls a bad hello, as it always has.
+// The framed handshake's refusals that the log calls a bad hello, as it always has.
 const HELLO_REFUSALS = new Set([
   'RTT_ERR_HELLO_REJECTED',
   'RTT_ERR_UNSUPPORTED_VERSION',
@@ -62,7 +62,12 @@ export function sessionEvents(
             .toLowerCase()
             .replaceAll('_', '-'),
         );
-        const why = HELLO_REFUSALS.has(error.code) ? `bad hello (${error.message})` : error.message;
+        const why =
+          event.wire === 'framed' && HELLO_REFUSALS.has(error.code)
+            ? `bad hello (${error.message})`
+            : event.wire === 'seed' && error.code === 'RTT_ERR_BAD_PUBLIC_KEY'
+              ? `seed ${error.message}, not in the group`
+              : error.message;
         log.warning(`Closing ${who}: ${why}`);
         return;
       }

@@ -1,0 +1,91 @@
+import type { SessionControl } from '@rtt/pool';
+import {
+  BadHelloError,
+  BadPublicKeyError,
+  HandshakeTimeoutError,
+  type ProtocolError,
+  UnknownWireError,
+} from '@rtt/protocol';
+import { describe, expect, it } from 'vitest';
+import type { Log } from './logger.ts';
+import { sessionEvents } from './session.ts';
+
+function recorder() {
+  const lines: string[] = [];
+  const reasons: string[] = [];
+  let requests = 0;
+  const at = (level: string) => (message: string) => void lines.push(`${level} ${message}`);
+  const log = {
+    error: at('error'),
+    warning: at('warning'),
+    success: at('success'),
+    info: at('info'),
+    debug: at('debug'),
+    enabled: () => true,
+  } as unknown as Log;
+  const control = {
+    countRequest: () => {
+      requests += 1;
+    },
+    closeReason: (reason: string) => void reasons.push(reason),
+  } as unknown as SessionControl;
+  const onEvent = sessionEvents(log, control, '127.0.0.1 port 43570');
+  return { onEvent, lines, reasons, requests: () => requests };
+}
+
+const refused = (error: ProtocolError, wire: 'framed' | 'seed' | undefined) =>
+  ({ type: 'refused', error, wire }) as const;
+
+describe('sessionEvents: what a session reports, as the log and the pool see it', () => {
+  it('counts each answered request, whatever its status', () => {
+    const { onEvent, requests, lines } = recorder();
+    onEvent({ type: 'request', wire: 'framed', ok: true });
+    onEvent({ type: 'request', wire: 'seed', ok: false });
+    expect(requests()).toBe(2);
+    expect(lines).toEqual([]);
+  });
+
+  it.each([
+    [
+      refused(new BadPublicKeyError(183), 'framed'),
+      'warning Closing 127.0.0.1 port 43570: bad hello (bad public key 183)',
+      'bad-public-key',
+    ],
+    [
+      refused(new BadPublicKeyError(183), 'seed'),
+      'warning Closing 127.0.0.1 port 43570: seed bad public key 183, not in the group',
+      'bad-public-key',
+    ],
+    [
+      refused(new BadHelloError('bad magic, expected "RTT"'), 'framed'),
+      'warning Closing 127.0.0.1 port 43570: bad magic, expected "RTT"',
+      'bad-hello',
+    ],
+    [
+      refused(new HandshakeTimeoutError(300), undefined),
+      'warning Closing 127.0.0.1 port 43570: no key exchange within 0.3 s',
+      'handshake-timeout',
+    ],
+    [
+      refused(new UnknownWireError(0xff), undefined),
+      'warning Closing 127.0.0.1 port 43570: neither our protocol nor the seed wire (first byte 0xff)',
+      'unknown-wire',
+    ],
+  ])('logs a refusal as one warning and gives the pool its reason (%#)', (event, line, reason) => {
+    const { onEvent, lines, reasons } = recorder();
+    onEvent(event);
+    expect(lines).toEqual([line]);
+    expect(reasons).toEqual([reason]);
+  });
+
+  it('warns of a seed session in clear, and notes a re-key at debug level', () => {
+    const { onEvent, lines } = recorder();
+    onEvent({ type: 'clear-text' });
+    onEvent({ type: 'rekey', round: 1 });
+    onEvent({ type: 'ready', wire: 'framed', key: 187, rounds: 2 });
+    expect(lines).toEqual([
+      'warning Session with 127.0.0.1 port 43570 has shared key 256 = 0 mod 256: it travels in clear',
+      'debug Weak shared secret with 127.0.0.1 port 43570; waiting for a new hello',
+    ]);
+  });
+});
