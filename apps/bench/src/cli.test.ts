@@ -106,6 +106,7 @@ describe('parseBenchArgs', () => {
   it('refuses more connections than open files allow', async () => {
     const error = await parseBenchArgs(['--hold', '10000'], '0.0.0', 1024).catch((e) => e);
     expect(error).toBeInstanceOf(UsageError);
+    expect((error as UsageError).code).toBe('RTT_ERR_USAGE');
     expect((error as Error).message).toMatch(/ulimit -n/);
     expect((await parse('--hold', '10000')).hold).toBe(10_000);
   });

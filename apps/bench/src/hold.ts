@@ -1,8 +1,8 @@
 import { connect, type RttClient } from '@rtt/protocol/node';
 import type { BenchCommand, BenchWire } from './cli.ts';
+import { LoadStartError } from './errors.ts';
 import { createLatencyHistogram, type Histogram, recordMillis } from './latency.ts';
 import { inBatches } from './load-thread.ts';
-import { LoadStartError } from './run-load.ts';
 
 export interface HoldOptions {
   ip: string;

@@ -1,5 +1,6 @@
 import { Worker } from 'node:worker_threads';
 import type { BenchOptions } from './cli.ts';
+import { LoadStartError } from './errors.ts';
 import { type Histogram, mergeHistograms } from './latency.ts';
 import type { FromLoadWorker, LoadWorkerData, ToLoadWorker } from './load-messages.ts';
 import type { LoadRunStats } from './load-thread.ts';
@@ -22,16 +23,6 @@ export interface LoadResult {
   failures: Record<string, number>;
   /** True when the run was stopped (Ctrl+C) before its end. */
   interrupted: boolean;
-}
-
-/** A load run that could not start: the first thread's reason, with its code. */
-export class LoadStartError extends Error {
-  readonly code: string;
-  override name = 'LoadStartError';
-  constructor(code: string, message: string) {
-    super(message);
-    this.code = code;
-  }
 }
 
 /**

@@ -40,6 +40,7 @@ describe('parseServerArgs', () => {
     [['stray']],
   ])('refuses %j with a UsageError', async (args) => {
     await expect(parseServerArgs(args)).rejects.toBeInstanceOf(UsageError);
+    await expect(parseServerArgs(args)).rejects.toMatchObject({ code: 'RTT_ERR_USAGE' });
   });
 });
 

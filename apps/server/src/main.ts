@@ -9,8 +9,9 @@ import { handleClosedOutput, programArgs } from '@rtt/cli-support';
 import { createPool, type PoolOptions } from '@rtt/pool';
 import { parseServerArgs } from './cli.ts';
 import { type ConnectionContext, displayAddress, type SessionConfig } from './context.ts';
+import { NoSensorError } from './errors.ts';
 import { createLog } from './logger.ts';
-import { NoSensorError, openTemperatureSource } from './temperature.ts';
+import { openTemperatureSource } from './temperature.ts';
 
 const { version } = JSON.parse(
   readFileSync(new URL('../package.json', import.meta.url), 'utf8'),

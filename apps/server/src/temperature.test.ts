@@ -2,12 +2,8 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import {
-  findSensor,
-  NoSensorError,
-  openTemperatureSource,
-  simulatedSensor,
-} from './temperature.ts';
+import { NoSensorError } from './errors.ts';
+import { findSensor, openTemperatureSource, simulatedSensor } from './temperature.ts';
 
 const dirs: string[] = [];
 afterEach(() => {
@@ -49,6 +45,9 @@ describe('temperature sources', () => {
 
   it('refuses `sensor` where there is none', () => {
     expect(() => openTemperatureSource('sensor', ['/nonexistent'])).toThrow(NoSensorError);
+    expect(() => openTemperatureSource('sensor', ['/nonexistent'])).toThrow(
+      expect.objectContaining({ code: 'RTT_ERR_NO_SENSOR' }),
+    );
   });
 
   it('simulates a slow walk that stays in a room-like range', () => {

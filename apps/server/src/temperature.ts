@@ -1,6 +1,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { TemperatureReading } from '@rtt/protocol';
+import { NoSensorError } from './errors.ts';
 
 export const TEMPERATURE_SOURCES = ['auto', 'sensor', 'simulated'] as const;
 export type TemperatureSourceName = (typeof TEMPERATURE_SOURCES)[number];
@@ -11,12 +12,6 @@ export interface TemperatureSource {
   readonly description: string;
   readonly simulated: boolean;
   read(): TemperatureReading;
-}
-
-/** The error raised when `--temperature-source sensor` finds no sensor. */
-export class NoSensorError extends Error {
-  readonly code = 'RTT_ERR_NO_SENSOR';
-  override name = 'NoSensorError';
 }
 
 const SYSFS_ROOTS = ['/sys/class/thermal', '/sys/class/hwmon'];

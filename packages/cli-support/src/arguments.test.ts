@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { integerIn, programArgs, UsageError } from './arguments.ts';
+import { integerIn, programArgs } from './arguments.ts';
+import { UsageError } from './errors.ts';
 
 describe('programArgs', () => {
   it('drops the `--` pnpm passes through, and only a leading one', () => {

@@ -1,8 +1,4 @@
-/** A mistake on the command line: the apps report it as one line and exit with code 2. */
-export class UsageError extends Error {
-  readonly code = 'RTT_ERR_USAGE';
-  override name = 'UsageError';
-}
+import { UsageError } from './errors.ts';
 
 /**
  * The program's own arguments. pnpm passes a literal `--` through to the program

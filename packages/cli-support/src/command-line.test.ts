@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { UsageError } from './arguments.ts';
 import { answeredHelpOrVersion, commandLine } from './command-line.ts';
+import { UsageError } from './errors.ts';
 
 const parse = async (args: string[]) =>
   commandLine(args, { name: 'demo', usage: '$0 [options]', version: '1.2.3' })
@@ -18,6 +18,7 @@ describe('commandLine', () => {
 
   it('turns an unknown option into a one-line UsageError', async () => {
     await expect(parse(['--bogus'])).rejects.toBeInstanceOf(UsageError);
+    await expect(parse(['--bogus'])).rejects.toMatchObject({ code: 'RTT_ERR_USAGE' });
     await expect(parse(['--bogus'])).rejects.toThrow(/^[^\n]+$/);
   });
 

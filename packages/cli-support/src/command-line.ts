@@ -1,5 +1,5 @@
 import yargs, { type Argv } from 'yargs';
-import { UsageError } from './arguments.ts';
+import { UsageError } from './errors.ts';
 
 export interface CommandLineOptions {
   /** The program's name in usage and errors. */

@@ -1,3 +1,4 @@
-export { integerIn, programArgs, UsageError } from './arguments.ts';
+export { integerIn, programArgs } from './arguments.ts';
 export { handleClosedOutput } from './closed-output.ts';
 export { answeredHelpOrVersion, type CommandLineOptions, commandLine } from './command-line.ts';
+export { CliError, UsageError } from './errors.ts';
