@@ -29,9 +29,8 @@ npm install --no-audit --no-fund --silent ./rtt-cipher-*.tgz ./rtt-protocol-*.tg
 
 # The same protocol check for the ESM and the CommonJS build: the packed decoder must read back,
 # fed one byte at a time, a ClientHello written by hand from docs/PROTOCOL.md (cipher NONE,
-# public key 249) and two REQUEST frames from the packed encoder. Only the API that is not
-# being reworked: FrameDecoder, encodeRequest, Command. The /node subpath must load and export
-# something; its names are changing, so none is pinned here.
+# public key 249) and two REQUEST frames from the packed encoder. The /node subpath must give
+# the connection API (connect, serveConnection, StreamTransport).
 cat > check-protocol.cjs <<'JS'
 const assert = require('node:assert/strict');
 exports.checkProtocol = function checkProtocol({ Command, encodeRequest, FrameDecoder }, node) {
@@ -51,7 +50,8 @@ exports.checkProtocol = function checkProtocol({ Command, encodeRequest, FrameDe
     { type: 'request', id: 8, command: 4, payload: 'hi' },
   ], 'decoded messages');
   assert.equal(decoder.bufferedBytes, 0, 'bytes left in the decoder');
-  assert.ok(Object.values(node).some((value) => typeof value === 'function'), '@rtt/protocol/node exports');
+  for (const name of ['connect', 'serveConnection', 'StreamTransport', 'RttClient'])
+    assert.equal(typeof node[name], 'function', `@rtt/protocol/node exports ${name}`);
 };
 JS
 
@@ -96,7 +96,12 @@ cat > types.mts <<'TS'
 import { caesarEncrypt, type DhGroup, SEED_GROUP } from '@rtt/cipher';
 import { Command, type DecodedMessage, FrameDecoder } from '@rtt/protocol';
 import * as node from '@rtt/protocol/node';
+import { connect, type Reply, type RttClient } from '@rtt/protocol/node';
 import { createPool, type SessionSummary } from '@rtt/pool';
+export async function ask(port: number): Promise<Reply> {
+  const client: RttClient = await connect({ port, wire: 'seed', timeoutMs: 1_000 });
+  return client.request('TIME');
+}
 const bytes: Uint8Array = caesarEncrypt(new Uint8Array(4), 4);
 const group: DhGroup = SEED_GROUP;
 const code: 1 = Command.TIME;
@@ -124,3 +129,14 @@ echo "== outside project"
 "$node26" cjs.cjs
 "$node26" node_modules/typescript/bin/tsc -p tsconfig.json
 echo "types ok"
+
+# The protocol README's runnable example, as a user would copy it (taken from the README, so
+# the document cannot drift from the code): a server and a client on both wires, both Nodes.
+awk '/^\/\/ example\.mjs$/ { on = 1 } on && /^```$/ { exit } on' "$root/packages/protocol/README.md" > example.mjs
+test -s example.mjs
+for runtime in "$system_node" "$node26"; do
+  out=$("$runtime" example.mjs)
+  echo "$out" | grep -Eq '^key [0-9]+: [0-9:.]+, [0-9-]+, 21°C \(simulated\) \([0-9.]+ ms\)$'
+  echo "$out" | tail -1 | grep -Eq '^[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{6}$'
+  echo "README example ok on Node $("$runtime" --version)"
+done
