@@ -10,6 +10,10 @@ const src = (path: string) => fileURLToPath(new URL(path, import.meta.url));
 export const alias = [
   { find: /^@rtt\/cipher$/, replacement: src('./packages/cipher/src/index.ts') },
   { find: /^@rtt\/cipher\/assert$/, replacement: src('./packages/cipher/src/assert.ts') },
+  {
+    find: /^@rtt\/cipher\/error-brand$/,
+    replacement: src('./packages/cipher/src/error-brand.ts'),
+  },
   { find: /^@rtt\/protocol$/, replacement: src('./packages/protocol/src/index.ts') },
   { find: /^@rtt\/protocol\/node$/, replacement: src('./packages/protocol/src/node/index.ts') },
   { find: /^@rtt\/pool$/, replacement: src('./packages/pool/src/index.ts') },

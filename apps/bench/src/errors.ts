@@ -1,28 +1,7 @@
-// The same pattern as every package's `errors.ts`: `instanceof` goes by a brand, so it also
-// recognises an error from a second evaluation of this module (a load worker thread or a test
-// that imports it afresh). As undici does (lib/core/errors.js), every class puts a
-// `Symbol.for('rtt.error.<Class>')` brand on its prototype, and `instanceof` looks for the
-// brand; `Symbol.for` gives the same symbol in every copy. A class added here needs its
-// `brand(...)` line.
-const brands = new WeakMap<object, symbol>();
+import { brand, type ClassOf, hasBrand } from '@rtt/cipher/error-brand';
 
-/** A class whose instances are `T`. */
-type ClassOf<T> = abstract new (...args: never[]) => T;
-
-/** Puts the brand `Symbol.for(key)` on `ErrorClass` and its instances. */
-function brand(ErrorClass: ClassOf<Error>, key: string): void {
-  const symbol = Symbol.for(key);
-  brands.set(ErrorClass, symbol);
-  Object.defineProperty(ErrorClass.prototype, symbol, { value: true });
-}
-
-/** `value instanceof ErrorClass`, by brand. */
-function hasBrand(ErrorClass: object, value: unknown): boolean {
-  const symbol = brands.get(ErrorClass);
-  // A subclass declared outside this file has no brand of its own: the prototype chain decides.
-  if (symbol === undefined) return Function.prototype[Symbol.hasInstance].call(ErrorClass, value);
-  return typeof value === 'object' && value !== null && symbol in value;
-}
+// instanceof goes by a brand, as in every rtt package, so that errors from a second copy of
+// this module match too: see @rtt/cipher/error-brand. A class added here needs its brand() line.
 
 /**
  * Every error the bench throws on purpose is a `BenchError` with a string `code`, so callers

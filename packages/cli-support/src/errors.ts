@@ -1,28 +1,7 @@
-// `instanceof` must also recognise an error thrown by another copy of this package: each app
-// resolves `@rtt/cli-support` on its own, and a bundler or a second install can load the
-// module twice, so `err instanceof UsageError` could otherwise fail. As undici does
-// (lib/core/errors.js), every class puts a `Symbol.for('rtt.error.<Class>')` brand on its
-// prototype, and `instanceof` looks for the brand; `Symbol.for` gives the same symbol in every
-// copy. A class added here needs its `brand(...)` line.
-const brands = new WeakMap<object, symbol>();
+import { brand, type ClassOf, hasBrand } from '@rtt/cipher/error-brand';
 
-/** A class whose instances are `T`. */
-type ClassOf<T> = abstract new (...args: never[]) => T;
-
-/** Puts the brand `Symbol.for(key)` on `ErrorClass` and its instances. */
-function brand(ErrorClass: ClassOf<Error>, key: string): void {
-  const symbol = Symbol.for(key);
-  brands.set(ErrorClass, symbol);
-  Object.defineProperty(ErrorClass.prototype, symbol, { value: true });
-}
-
-/** `value instanceof ErrorClass`, by brand. */
-function hasBrand(ErrorClass: object, value: unknown): boolean {
-  const symbol = brands.get(ErrorClass);
-  // A subclass declared outside this file has no brand of its own: the prototype chain decides.
-  if (symbol === undefined) return Function.prototype[Symbol.hasInstance].call(ErrorClass, value);
-  return typeof value === 'object' && value !== null && symbol in value;
-}
+// instanceof goes by a brand, as in every rtt package, so that errors from a second copy of
+// this module match too: see @rtt/cipher/error-brand. A class added here needs its brand() line.
 
 /**
  * Every error this package throws on purpose is a `CliError` with a string `code`, so the

@@ -1,3 +1,4 @@
+import { brand, type ClassOf, hasBrand } from '@rtt/cipher/error-brand';
 import {
   ErrorCode,
   type ErrorCodeCode,
@@ -12,32 +13,8 @@ export interface ProtocolErrorOptions {
   readonly cause?: unknown;
 }
 
-// `instanceof` must also recognise an error thrown by another copy of this package: the ESM
-// and the CommonJS build of a dual package are two modules with two sets of classes, and
-// code that `require`s one while its dependency `import`s the other would otherwise see
-// `err instanceof ProtocolError` fail. As undici does (lib/core/errors.js), every class puts a
-// `Symbol.for('rtt.error.<Class>')` brand on its prototype, and `instanceof` looks for the
-// brand; `Symbol.for` gives the same symbol in every copy. A class added here needs its
-// `brand(...)` line; errors.test.ts checks that every exported class has one.
-const brands = new WeakMap<object, symbol>();
-
-/** A class whose instances are `T`. */
-type ClassOf<T> = abstract new (...args: never[]) => T;
-
-/** Puts the brand `Symbol.for(key)` on `ErrorClass` and its instances. */
-function brand(ErrorClass: ClassOf<Error>, key: string): void {
-  const symbol = Symbol.for(key);
-  brands.set(ErrorClass, symbol);
-  Object.defineProperty(ErrorClass.prototype, symbol, { value: true });
-}
-
-/** `value instanceof ErrorClass`, by brand. */
-function hasBrand(ErrorClass: object, value: unknown): boolean {
-  const symbol = brands.get(ErrorClass);
-  // A subclass declared outside this file has no brand of its own: the prototype chain decides.
-  if (symbol === undefined) return Function.prototype[Symbol.hasInstance].call(ErrorClass, value);
-  return typeof value === 'object' && value !== null && symbol in value;
-}
+// instanceof goes by a brand, so that errors from the package's other (ESM or CommonJS)
+// copy match too: see @rtt/cipher/error-brand. A class added here needs its brand() line.
 
 /**
  * Base class of every error this package throws for bad bytes or a refused handshake.
