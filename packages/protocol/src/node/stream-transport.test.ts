@@ -144,6 +144,17 @@ describe('StreamTransport', () => {
     expect(accepted.isPaused()).toBe(false);
   });
 
+  it('writes nothing, and throws nothing, once the stream is destroyed', async () => {
+    const { accepted } = await socketPair();
+    const transport = new StreamTransport(accepted);
+    transport.attach({ push() {}, close() {} });
+    accepted.destroy();
+    const write = vi.spyOn(accepted, 'write');
+    expect(() => transport.write([Uint8Array.of(1), Uint8Array.of(2)])).not.toThrow();
+    expect(() => transport.end()).not.toThrow();
+    expect(write).not.toHaveBeenCalled();
+  });
+
   it('checks its arguments', async () => {
     const { accepted } = await socketPair();
     expect(() => new StreamTransport(null as never)).toThrow(TypeError);
