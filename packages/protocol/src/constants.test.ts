@@ -39,7 +39,7 @@ const tables = [
 
 describe('code tables', () => {
   it('have the wire values of the protocol', () => {
-    expect(Command).toEqual({ TIME: 1, DATE: 2, TEMP: 3, PING: 4 });
+    expect(Command).toEqual({ TIME: 1, DATE: 2, TEMP: 3, PING: 4, CLOCK: 5 });
     expect(Status).toEqual({
       OK: 0,
       UNKNOWN_COMMAND: 1,

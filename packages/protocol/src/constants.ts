@@ -53,6 +53,8 @@ export const Command = {
   DATE: 0x02,
   TEMP: 0x03,
   PING: 0x04,
+  /** The server's clock for programs: microseconds since the Unix epoch, decimal ASCII. */
+  CLOCK: 0x05,
 } as const;
 /** A known command code. */
 export type CommandCode = (typeof Command)[keyof typeof Command];

@@ -206,6 +206,26 @@ describe('FramedServerSession', () => {
     expect(transport.ended).toBe(false);
   });
 
+  it("answers CLOCK with the server's clock in microseconds since the epoch", () => {
+    const transport = memoryTransport();
+    const session = new FramedServerSession(transport, {
+      answer: () => 'x',
+      ciphers: [CipherId.NONE],
+    });
+    session.push(hello(11 ** 4 % 257, CipherId.NONE));
+    const before = Date.now() * 1000;
+    session.push(concatFrame(encodeRequest(1, Command.CLOCK)));
+    const after = Date.now() * 1000;
+    const [, clock] = cleartext(transport.bytes());
+    expect(clock).toMatchObject({ type: 'response', id: 1, status: Status.OK });
+    const text = new TextDecoder().decode((clock as { payload: Uint8Array }).payload);
+    expect(text).toMatch(/^\d{16}$/);
+    // The session's clock is performance.timeOrigin + now(), which may drift a little from
+    // Date.now() over a process's life: a second either way is plenty.
+    expect(Number(text)).toBeGreaterThanOrEqual(before - 1_000_000);
+    expect(Number(text)).toBeLessThanOrEqual(after + 1_000_000);
+  });
+
   it('writes nothing after close()', () => {
     const { transport, session } = scriptedServer();
     session.close();

@@ -1,5 +1,6 @@
 import type { RandomSource } from '@rtt/cipher';
 import { assertFunction } from '@rtt/cipher/assert';
+import { nowMicros } from './answers.ts';
 import { Command, DEFAULT_MAX_FRAME_SIZE, Status } from './constants.ts';
 import { FrameDecoder } from './decoder.ts';
 import { encodeError, encodeResponse } from './encoder.ts';
@@ -52,8 +53,8 @@ const noop = () => {};
 /**
  * The server's side of one connection on our framed protocol, with no socket in it: the hello
  * (re-keyed while the shared secret is weak, at most `MAX_HELLO_ROUNDS` rounds), then every
- * REQUEST answered by id (PING echoed, unknown codes answered UNKNOWN_COMMAND, the rest by the
- * app's `answer`). Bad input is answered as docs/PROTOCOL.md says (a refusing ServerHello or an
+ * REQUEST answered by id (PING echoed, CLOCK with the epoch in microseconds, unknown codes
+ * answered UNKNOWN_COMMAND, the rest by the app's `answer`). Bad input is answered as docs/PROTOCOL.md says (a refusing ServerHello or an
  * ERROR frame) and the transport is ended; nothing is read or written after that.
  *
  * @example
@@ -213,6 +214,8 @@ export class FramedServerSession {
     if (command === Command.PING) {
       // A PING's payload fits: it came in a frame of at most the same size.
       parts = encodeResponse(id, Status.OK, request.payload, cipher, this.#maxFrameSize);
+    } else if (command === Command.CLOCK) {
+      parts = encodeResponse(id, Status.OK, String(nowMicros()), cipher, this.#maxFrameSize);
     } else {
       const name = ANSWERED.get(command);
       if (name === undefined) {

@@ -207,6 +207,42 @@ describe('connect() and serveConnection()', () => {
     expect(accepted?.destroyed || accepted?.readableEnded).toBe(true);
   });
 
+  it("reads the server's clock and its offset from ours, NTP-style (CLOCK)", async () => {
+    const { port } = await server();
+    const client = await connect({ port });
+    const before = Date.now() * 1000;
+    const reading = await client.clock();
+    expect(reading.serverMicros).toBeGreaterThanOrEqual(before - 1_000_000);
+    // Server and client share this process's clock: the true offset is 0, and the estimate
+    // is within half the round trip of it (a microsecond of rounding aside).
+    expect(Math.abs(reading.offsetMs)).toBeLessThanOrEqual(reading.rttMs / 2 + 0.002);
+    await client.close();
+    const seed = await connect({ port, wire: 'seed' });
+    await expect(seed.clock()).rejects.toMatchObject({ code: 'RTT_ERR_UNSUPPORTED_COMMAND' });
+    await seed.close();
+  });
+
+  it('warms up with a request of its own when asked, so the first measured one is not cold', async () => {
+    let answered = 0;
+    const { port } = await listen(
+      (socket) => {
+        socket.on('error', () => {});
+        serveConnection(socket, {
+          answer: (command) => {
+            answered += 1;
+            return ANSWERS[command];
+          },
+        });
+      },
+      { pauseOnConnect: true },
+    );
+    const client = await connect({ port, warmUp: true });
+    // Three TIMEs (with three CLOCKs, which the session answers itself).
+    expect(answered).toBe(3);
+    expect((await client.request('DATE')).text).toBe(ANSWERS.DATE);
+    await client.close();
+  });
+
   it('takes an already connected stream', async () => {
     const { port } = await server();
     const { connect: tcp } = await import('node:net');

@@ -6,6 +6,7 @@
  * @module
  */
 export {
+  type ClockReading,
   type CommandInput,
   type ConnectOptions,
   connect,
