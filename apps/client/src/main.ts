@@ -9,6 +9,7 @@ import { handleClosedOutput, programArgs } from '@rtt/cli-support';
 import { connect, type RttClient } from '@rtt/protocol/node';
 import { parseClientArgs } from './cli.ts';
 import { banner, CONNECTION_CLOSED, runMenu } from './menu.ts';
+import { errorJson, runCommand } from './one-shot.ts';
 
 const { version } = JSON.parse(
   readFileSync(new URL('../package.json', import.meta.url), 'utf8'),
@@ -32,14 +33,39 @@ async function main(): Promise<number> {
 
   let client: RttClient;
   try {
-    client = await connect({ host: options.ip, port: options.port, wire: options.wire });
+    // warmUp: the first request's round-trip time must not be this process's warm-up.
+    client = await connect({
+      host: options.ip,
+      port: options.port,
+      wire: options.wire,
+      timeoutMs: options.timeoutMs,
+      warmUp: true,
+    });
   } catch (err) {
     const hint =
       (err as { code?: string }).code === 'RTT_ERR_TIMEOUT' && options.wire === 'framed'
         ? ' (the original Python server needs --wire seed)'
         : '';
-    process.stderr.write(`🛑 ${message(err)}${hint}\n`);
+    const error = err as { code?: string; message: string };
+    if (options.json) print(errorJson({ code: error.code, message: `${message(err)}${hint}` }));
+    else process.stderr.write(`🛑 ${message(err)}${hint}\n`);
     return 1;
+  }
+
+  if (options.command !== undefined) {
+    const interrupted = new AbortController();
+    process.once('SIGINT', () => interrupted.abort());
+    const code = await runCommand(client, {
+      command: options.command,
+      count: options.count,
+      interval: options.interval,
+      json: options.json,
+      signal: interrupted.signal,
+      print,
+      printError: options.json ? print : (line) => process.stderr.write(`${line}\n`),
+    });
+    await client.close();
+    return code;
   }
 
   print(banner(client.stream as net.Socket));
