@@ -175,6 +175,7 @@ describe('command-line mistakes', () => {
     ]);
     const { code } = await proc.exited;
     expect(code).toBe(2);
+    expect(proc.stderr).toMatch(/^rtt-server: /);
     expect(proc.stderr).toMatch(pattern);
     expect(proc.stderr).not.toMatch(/\bat .*\.ts:\d+/); // no stack trace
   });

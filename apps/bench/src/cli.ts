@@ -79,7 +79,7 @@ export async function parseBenchArgs(
   fileLimit: number | undefined = openFileLimit(),
 ): Promise<BenchOptions | undefined> {
   const parsed = await commandLine(args, {
-    name: 'bench',
+    name: 'rtt-bench',
     usage:
       '$0 [options]\n\nLoad generator for the rtt server: many connections, many requests, throughput and latency percentiles.',
     version,

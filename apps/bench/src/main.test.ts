@@ -120,7 +120,7 @@ describe('bench command line', () => {
     const { code, stderr } = await bench(['-c', 'many']);
     expect(code).toBe(2);
     expect(stderr.trim().split('\n')).toHaveLength(1);
-    expect(stderr).toMatch(/^bench: invalid connection count/);
+    expect(stderr).toMatch(/^rtt-bench: invalid connection count/);
   });
 
   it('stops on Ctrl+C and prints what was measured', async () => {

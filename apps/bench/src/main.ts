@@ -95,7 +95,7 @@ async function main(): Promise<number> {
   try {
     options = await parseBenchArgs(programArgs(process.argv), version);
   } catch (err) {
-    process.stderr.write(`bench: ${err instanceof Error ? err.message : String(err)}\n`);
+    process.stderr.write(`rtt-bench: ${err instanceof Error ? err.message : String(err)}\n`);
     return 2;
   }
   // --help or --version was answered.
@@ -117,7 +117,7 @@ async function main(): Promise<number> {
     report = await measure(options, interrupt.signal, progress);
   } catch (err) {
     progress?.clear();
-    process.stderr.write(`bench: ${err instanceof Error ? err.message : String(err)}\n`);
+    process.stderr.write(`rtt-bench: ${err instanceof Error ? err.message : String(err)}\n`);
     return 1;
   }
   progress?.clear();

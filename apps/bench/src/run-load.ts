@@ -1,9 +1,18 @@
+import { extname } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { BenchOptions } from './cli.ts';
 import { LoadStartError } from './errors.ts';
 import { type Histogram, mergeHistograms } from './latency.ts';
 import type { FromLoadWorker, LoadWorkerData, ToLoadWorker } from './load-messages.ts';
 import type { LoadRunStats } from './load-thread.ts';
+
+// The load threads' module sits beside this one, with its extension: load-worker.ts when run
+// from source, load-worker.js once built (tsup puts every entry and chunk in dist/).
+const LOAD_WORKER = new URL(
+  `./load-worker${extname(fileURLToPath(import.meta.url))}`,
+  import.meta.url,
+);
 
 /** Running totals over every thread, for the progress line. */
 export interface LoadProgress {
@@ -84,7 +93,7 @@ export function runLoad(
       warmup: warmup[i] ?? 0,
       durationMs: options.durationMs,
     };
-    return new Worker(new URL('./load-worker.ts', import.meta.url), { workerData });
+    return new Worker(LOAD_WORKER, { workerData });
   });
   const send = (message: ToLoadWorker) => {
     for (const worker of workers) worker.postMessage(message);

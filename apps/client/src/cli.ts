@@ -53,7 +53,7 @@ export async function parseClientArgs(
   version = '0.1.0',
 ): Promise<ClientOptions | undefined> {
   const parsed = await commandLine(args, {
-    name: 'client',
+    name: 'rtt-client',
     usage: [
       '$0 [host] [command] [options]',
       '',

@@ -26,7 +26,7 @@ async function main(): Promise<number> {
     options = await parseClientArgs(programArgs(process.argv), version);
     if (options === undefined) return 0;
   } catch (err) {
-    process.stderr.write(`client: ${message(err)}\n`);
+    process.stderr.write(`rtt-client: ${message(err)}\n`);
     process.stderr.write('Run with --help for the options.\n');
     return 2;
   }

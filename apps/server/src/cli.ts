@@ -29,7 +29,7 @@ export async function parseServerArgs(
   version = '0.1.0',
 ): Promise<ServerOptions | undefined> {
   const parsed = await commandLine(args, {
-    name: 'server',
+    name: 'rtt-server',
     usage:
       '$0 [options]\n\nThe rtt server: TIME, DATE, TEMP and PING, Caesar-encrypted, one pool task per connection.',
     version,

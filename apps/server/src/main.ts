@@ -5,8 +5,15 @@
  */
 import { readFileSync } from 'node:fs';
 import net from 'node:net';
+import { extname } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { handleClosedOutput, programArgs } from '@rtt/cli-support';
-import { createPool, type PoolOptions } from '@rtt/pool';
+import {
+  createPool,
+  type PoolOptions,
+  SOCKET_TRANSFER_MIN_NODE,
+  supportsSocketTransfer,
+} from '@rtt/pool';
 import { parseServerArgs } from './cli.ts';
 import { type ConnectionContext, displayAddress, type SessionConfig } from './context.ts';
 import { NoSensorError } from './errors.ts';
@@ -18,6 +25,13 @@ const { version } = JSON.parse(
 ) as {
   version: string;
 };
+
+// The module the pool's threads load sits beside this one, with its extension: pool-session.ts
+// when run from source, pool-session.js once built (tsup puts every entry in dist/).
+const POOL_SESSION = new URL(
+  `./pool-session${extname(fileURLToPath(import.meta.url))}`,
+  import.meta.url,
+);
 
 const LISTEN_ERRORS: Record<string, string> = {
   EADDRINUSE: 'is already in use',
@@ -31,7 +45,7 @@ async function main(): Promise<number> {
     options = await parseServerArgs(programArgs(process.argv), version);
     if (options === undefined) return 0;
   } catch (err) {
-    process.stderr.write(`server: ${err instanceof Error ? err.message : String(err)}\n`);
+    process.stderr.write(`rtt-server: ${err instanceof Error ? err.message : String(err)}\n`);
     process.stderr.write('Run with --help for the options.\n');
     return 2;
   }
@@ -53,9 +67,12 @@ async function main(): Promise<number> {
     temperatureSource: options.temperatureSource,
     log: logOptions,
   };
+  // Threads need a Node.js that can move sockets between them; on an older one every session
+  // is served on the main thread, as with -t 0, and the log says so once.
+  const poolAvailable = options.threads === 0 || supportsSocketTransfer();
   const poolOptions: PoolOptions = {
-    session: new URL('./pool-session.ts', import.meta.url),
-    threads: options.threads,
+    session: POOL_SESSION,
+    threads: poolAvailable ? options.threads : 0,
     closeTimeout: options.closeTimeout,
     data: config,
   };
@@ -104,11 +121,17 @@ async function main(): Promise<number> {
   server.on('error', (err) => log.error(`Server error: ${err.message}`));
 
   const { port } = server.address() as net.AddressInfo;
-  log.info(
-    options.threads === 0
-      ? 'Serving every session on the main thread (-t 0, no pool)'
-      : `Serving with a pool of up to ${options.threads} threads, ${pool.options.activeThreads} started (one per core but one; more as connections need them)`,
-  );
+  if (!poolAvailable) {
+    log.warning(
+      `Serving every session on the main thread: Node.js ${process.versions.node} cannot move connections to worker threads; run on Node.js >= ${SOCKET_TRANSFER_MIN_NODE} for the pool of up to ${options.threads} threads`,
+    );
+  } else {
+    log.info(
+      options.threads === 0
+        ? 'Serving every session on the main thread (-t 0, no pool)'
+        : `Serving with a pool of up to ${options.threads} threads, ${pool.options.activeThreads} started (one per core but one; more as connections need them)`,
+    );
+  }
   log.info(
     `TEMP readings: ${temperatureDescription}${temperatureDescription === 'simulated' ? ' (no sensor on this host)' : ''}`,
   );
