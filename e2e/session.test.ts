@@ -1,5 +1,8 @@
+import { once } from 'node:events';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import net from 'node:net';
-import { hostname } from 'node:os';
+import { hostname, tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
   CLIENT_MAIN,
@@ -144,6 +147,44 @@ describe('the seed session, end to end', () => {
     expect(records.every((r) => typeof r.timestamp === 'string' && !r.message.includes('💡'))).toBe(
       true,
     );
+  });
+
+  it('logs to --log-file, pool threads included, with --log-timestamps', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'rtt-e2e-log-'));
+    const file = join(dir, 'server.log');
+    const logged = async (pattern: RegExp): Promise<string> => {
+      // The file has no 'data' event: read it until the line is there (or the test times out).
+      for (;;) {
+        const text = existsSync(file) ? readFileSync(file, 'utf8') : '';
+        if (pattern.test(text)) return text;
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+    };
+    try {
+      const server = new Proc(process.execPath, [
+        '--conditions=rtt-source',
+        SERVER_MAIN,
+        ...['-ip', '127.0.0.1', '-p', '0', '-t', '2', '--log-file', file, '--log-timestamps'],
+      ]);
+      const port = Number(
+        (await logged(/Listening on 127\.0\.0\.1 port (\d+)/)).match(/port (\d+)\.\.\./)?.[1],
+      );
+      // Garbage: the session thread, not the main thread, logs why it closes the connection.
+      const garbage = net.connect(port, '127.0.0.1');
+      garbage.end('GET / HTTP/1.0\r\n\r\n');
+      await once(garbage, 'close');
+      await logged(/Closing .*\n.*Connection closed with the client/);
+      server.child.kill('SIGTERM');
+      expect((await server.exited).code).toBe(0);
+      const lines = readFileSync(file, 'utf8').trimEnd().split('\n');
+      expect(server.stdout).toBe('');
+      expect(
+        lines.every((line) => /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z /.test(line)),
+      ).toBe(true);
+      expect(lines.at(-1)).toMatch(/ ⚠️ {2}Server closing\.\.\.$/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('ends cleanly when input ends without 4', async () => {

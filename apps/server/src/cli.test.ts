@@ -29,7 +29,17 @@ describe('parseServerArgs', () => {
     });
   });
 
+  it('logs to stdout without timestamps unless told otherwise', async () => {
+    expect(await parseServerArgs([])).toMatchObject({ logTimestamps: false, logFile: undefined });
+    expect(await parseServerArgs(['--log-file', 'server.log', '--log-timestamps'])).toMatchObject({
+      logTimestamps: true,
+      logFile: 'server.log',
+    });
+  });
+
   it.each([
+    [['--log-file']],
+    [['--log-file', 'a.log', '--log-file', 'b.log']],
     [['-p', '70000']],
     [['-p', 'seven']],
     [['-t', '-3']],

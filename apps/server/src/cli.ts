@@ -14,6 +14,9 @@ export interface ServerOptions {
   temperatureSource: TemperatureSourceName;
   logLevel: LogLevel;
   logFormat: 'text' | 'json';
+  logTimestamps: boolean;
+  /** Where log lines go; `undefined`: stdout. */
+  logFile: string | undefined;
 }
 
 /**
@@ -72,6 +75,15 @@ export async function parseServerArgs(
       default: 'text',
       describe: 'seed-style lines or JSON lines',
     })
+    .option('log-timestamps', {
+      type: 'boolean',
+      default: false,
+      describe: 'start each text line with its ISO 8601 time (JSON lines always have one)',
+    })
+    .option('log-file', {
+      type: 'string',
+      describe: 'append log lines to this file instead of stdout',
+    })
     .parse();
   if (answeredHelpOrVersion(parsed)) return undefined;
 
@@ -98,5 +110,15 @@ export async function parseServerArgs(
     temperatureSource: parsed['temperature-source'] as TemperatureSourceName,
     logLevel: parsed['log-level'] as LogLevel,
     logFormat: parsed['log-format'] as 'text' | 'json',
+    logTimestamps: Boolean(parsed['log-timestamps']),
+    logFile: logFile(parsed['log-file']),
   };
+}
+
+function logFile(value: unknown): string | undefined {
+  if (value === undefined) return undefined;
+  // yargs gives an array when the option is repeated, and '' for a bare --log-file.
+  if (typeof value !== 'string' || value === '')
+    throw new UsageError('invalid log file: expected one file name (--log-file FILE)');
+  return value;
 }

@@ -12,7 +12,13 @@ export interface ConnectionContext {
 export interface SessionConfig {
   handshakeTimeout: number;
   temperatureSource: TemperatureSourceName;
-  log: { level: LogLevel; format: 'text' | 'json'; colors: boolean };
+  log: {
+    level: LogLevel;
+    format: 'text' | 'json';
+    colors: boolean;
+    timestamps: boolean;
+    file: string | undefined;
+  };
 }
 
 /**

@@ -1,3 +1,5 @@
+import { openSync, writeSync } from 'node:fs';
+import { Writable } from 'node:stream';
 import winston from 'winston';
 
 /** The seed's levels, most severe first; `success` sits between warning and info. */
@@ -30,6 +32,37 @@ export interface LoggerOptions {
   format?: 'text' | 'json';
   /** ANSI colours; only when writing to a terminal. */
   colors?: boolean;
+  /** Prefix each text line with its ISO 8601 time (JSON lines always carry a `timestamp`). */
+  timestamps?: boolean;
+  /** Append to this file instead of writing to stdout. */
+  file?: string | undefined;
+}
+
+/**
+ * Opens a log file for appending and gives a stream that writes each line with one `write(2)`.
+ *
+ * Why not winston's File transport: every pool thread logs to the same file, and the server
+ * exits right after its last line. Appending (`O_APPEND`) with one synchronous write per line
+ * keeps the threads' lines whole and in order per thread, and leaves nothing buffered to lose at
+ * exit, with no flush to coordinate across threads. Log lines come per connection, not per
+ * request, so the synchronous write costs nothing that shows.
+ *
+ * @throws the `fs` error (ENOENT, EACCES, EISDIR...) when the file cannot be opened.
+ * @example
+ * const stream = openLogFile('/var/log/rtt-server.log');
+ */
+export function openLogFile(path: string): Writable {
+  const fd = openSync(path, 'a', 0o644);
+  return new Writable({
+    write(chunk: Buffer, _encoding, callback) {
+      try {
+        writeSync(fd, chunk);
+        callback();
+      } catch (err) {
+        callback(err as Error);
+      }
+    },
+  });
 }
 
 /** The logger every part of the server uses, in the main thread and in pool threads alike. */
@@ -57,11 +90,14 @@ export function createLog({
   level = 'info',
   format = 'text',
   colors = false,
+  timestamps = false,
+  file,
 }: LoggerOptions = {}): Log {
   winston.addColors(COLORS);
   const text = winston.format.printf((info) => {
     const line = `${LOG_ICONS[info.level as LogLevel] ?? ''} ${String(info.message)}`;
-    return colors ? winston.format.colorize().colorize(info.level, line) : line;
+    const shown = colors ? winston.format.colorize().colorize(info.level, line) : line;
+    return timestamps ? `${String(info.timestamp)} ${shown}` : shown;
   });
   const logger = winston.createLogger({
     levels: LOG_LEVELS,
@@ -69,8 +105,14 @@ export function createLog({
     format:
       format === 'json'
         ? winston.format.combine(winston.format.timestamp(), winston.format.json())
-        : text,
-    transports: [new winston.transports.Console({ stderrLevels: [] })],
+        : timestamps
+          ? winston.format.combine(winston.format.timestamp(), text)
+          : text,
+    transports: [
+      file === undefined
+        ? new winston.transports.Console({ stderrLevels: [] })
+        : new winston.transports.Stream({ stream: openLogFile(file) }),
+    ],
   });
   const at =
     (name: LogLevel) =>
@@ -87,7 +129,9 @@ export function createLog({
     flush: () =>
       new Promise((resolve) => {
         // The console transport writes synchronously to process.stdout; wait for it to drain.
-        if (process.stdout.writableNeedDrain) process.stdout.once('drain', () => resolve());
+        // A log file is written synchronously, line by line: nothing is left to wait for.
+        if (file === undefined && process.stdout.writableNeedDrain)
+          process.stdout.once('drain', () => resolve());
         else resolve();
       }),
   };

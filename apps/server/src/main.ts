@@ -39,6 +39,13 @@ const LISTEN_ERRORS: Record<string, string> = {
   EADDRNOTAVAIL: 'is not an address of this machine',
 };
 
+const LOG_FILE_ERRORS: Record<string, string> = {
+  ENOENT: 'its folder does not exist',
+  EACCES: 'this user may not write there',
+  EISDIR: 'it is a folder',
+  EROFS: 'the file system is read-only',
+};
+
 async function main(): Promise<number> {
   let options: Awaited<ReturnType<typeof parseServerArgs>>;
   try {
@@ -49,9 +56,26 @@ async function main(): Promise<number> {
     process.stderr.write('Run with --help for the options.\n');
     return 2;
   }
-  const colors = Boolean(process.stdout.isTTY) && options.logFormat === 'text';
-  const logOptions = { level: options.logLevel, format: options.logFormat, colors } as const;
-  const log = createLog(logOptions);
+  const colors =
+    options.logFile === undefined && Boolean(process.stdout.isTTY) && options.logFormat === 'text';
+  const logOptions = {
+    level: options.logLevel,
+    format: options.logFormat,
+    colors,
+    timestamps: options.logTimestamps,
+    file: options.logFile,
+  } as const;
+  let log: ReturnType<typeof createLog>;
+  try {
+    log = createLog(logOptions);
+  } catch (err) {
+    // Only opening --log-file can fail here: say so on stderr, the log has nowhere to go.
+    const code = (err as NodeJS.ErrnoException).code ?? '';
+    process.stderr.write(
+      `rtt-server: cannot open the log file ${options.logFile}: ${LOG_FILE_ERRORS[code] ?? (err as Error).message}\n`,
+    );
+    return 1;
+  }
 
   let temperatureDescription: string;
   try {
