@@ -64,6 +64,8 @@ describe('code tables', () => {
       SHUTTING_DOWN: 5,
       TOO_MANY_REKEYS: 6,
       INTERNAL: 7,
+      IDLE_TIMEOUT: 8,
+      SERVER_BUSY: 9,
     });
     expect(FrameType).toEqual({ REQUEST: 1, RESPONSE: 2, ERROR: 3 });
     expect([...MAGIC]).toEqual([0x52, 0x54, 0x54]);

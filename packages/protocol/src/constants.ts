@@ -134,6 +134,8 @@ export const ErrorCode = {
   SHUTTING_DOWN: 5,
   TOO_MANY_REKEYS: 6,
   INTERNAL: 7,
+  IDLE_TIMEOUT: 8,
+  SERVER_BUSY: 9,
 } as const;
 /** A known ERROR frame code. */
 export type ErrorCodeCode = (typeof ErrorCode)[keyof typeof ErrorCode];

@@ -155,3 +155,96 @@ describe('FrameDecoder DoS resistance', () => {
     expect(() => decoder.push(Uint8Array.of(0x01))).toThrow(FrameTooLargeError);
   });
 });
+
+describe('FrameDecoder: partial frames cost what was received', () => {
+  /** A server-side stream: a cleartext hello, then requests with payloads of these sizes. */
+  function requests(sizes: readonly number[]): Uint8Array {
+    return concat(
+      hello('server'),
+      ...sizes.map((size, i) =>
+        concatFrame(encodeRequest(i + 1, Command.PING, new Uint8Array(size).fill(i & 0xff))),
+      ),
+    );
+  }
+
+  function decodeAll(chunks: readonly Uint8Array[], afterPush?: (d: FrameDecoder) => void) {
+    const seen: Array<[number, number, number]> = [];
+    const decoder = new FrameDecoder({
+      role: 'server',
+      onMessage(msg) {
+        if (msg.type === 'request') {
+          const sum = msg.payload.reduce((a, b) => (a + b) & 0xffff, 0);
+          seen.push([msg.id, msg.payload.length, sum]);
+        }
+      },
+    });
+    for (const chunk of chunks) {
+      decoder.push(chunk);
+      afterPush?.(decoder);
+      // The decoder keeps nothing of a pushed chunk: scribbling over it changes nothing.
+      chunk.fill(0xee);
+    }
+    return seen;
+  }
+
+  it('any split decodes as the whole does, and holds at most 1.5 times what it has received', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.integer({ min: 0, max: 5_000 }), { minLength: 1, maxLength: 6 }),
+        fc.array(fc.nat(), { maxLength: 40 }),
+        (sizes, rawCuts) => {
+          const bytes = requests(sizes);
+          const whole = decodeAll([bytes.slice()]);
+          const points = [...new Set(rawCuts.map((n) => n % (bytes.length + 1)))].sort(
+            (a, b) => a - b,
+          );
+          const chunks = [...points, bytes.length].map((end, i) =>
+            bytes.slice(i === 0 ? 0 : points[i - 1], end),
+          );
+          const split = decodeAll(chunks, (decoder) => {
+            expect(decoder.retainedBytes).toBeLessThanOrEqual(
+              Math.max(64, 1.5 * decoder.bufferedBytes) + 8,
+            );
+          });
+          expect(split).toEqual(whole);
+          expect(whole.map(([id, length]) => [id, length])).toEqual(
+            sizes.map((size, i) => [i + 1, size + 0]),
+          );
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
+
+  it('a frame announcing 64 KiB whose body comes slowly costs its bytes so far, not 64 KiB', () => {
+    const decoder = new FrameDecoder({ role: 'server', onMessage() {} });
+    decoder.push(hello('server'));
+    const frame = concatFrame(encodeRequest(1, Command.PING, new Uint8Array(65_536 - 6)));
+    decoder.push(frame.slice(0, 4 + 100));
+    expect(decoder.bufferedBytes).toBe(100);
+    expect(decoder.retainedBytes).toBeLessThanOrEqual(150);
+    for (let at = 104; at < 4 + 10_000; at += 100) decoder.push(frame.slice(at, at + 100));
+    expect(decoder.bufferedBytes).toBe(10_000);
+    expect(decoder.retainedBytes).toBeLessThanOrEqual(15_000);
+  });
+
+  it('keeps a copy, not the chunk, of a length prefix cut off at the end of a big chunk', () => {
+    const ids: number[] = [];
+    const decoder = new FrameDecoder({
+      role: 'server',
+      onMessage: (msg) => void (msg.type === 'request' && ids.push(msg.id)),
+    });
+    decoder.push(hello('server'));
+    const frame = (id: number) => concatFrame(encodeRequest(id, Command.TIME));
+    const many = new Uint8Array(6_001 * 10);
+    for (let i = 0; i < 6_001; i++) many.set(frame(i + 1), i * 10);
+    decoder.push(many.subarray(0, 6_000 * 10 + 2));
+    expect(decoder.bufferedBytes).toBe(2);
+    expect(decoder.retainedBytes).toBe(2);
+    const rest = many.slice(6_000 * 10 + 2);
+    many.fill(0xee); // the 60 KB chunk can go: the decoder kept its own 2 bytes
+    decoder.push(rest);
+    expect(ids).toHaveLength(6_001);
+    expect(ids.at(-1)).toBe(6_001);
+  });
+});

@@ -37,6 +37,8 @@ const BODY = 2;
 const REQUEST_MIN = 6; // type, id u32, command
 const RESPONSE_MIN = 6; // type, id u32, status
 const ERROR_MIN = 2; // type, code
+// The smallest buffer for a body that spans chunks; growing by single bytes would copy often.
+const MIN_PARTIAL = 64;
 
 const utf8 = new TextDecoder('utf-8');
 
@@ -44,8 +46,10 @@ const utf8 = new TextDecoder('utf-8');
  * Incremental decoder for one direction of an rtt connection, after `ws`'s Receiver:
  * it keeps the pushed chunks and a buffered byte count, runs a small state machine
  * (HELLO, LENGTH, BODY), and waits when bytes are missing. Within one chunk it hands out
- * views; it copies only when a frame spans chunks. A length prefix is checked against
- * `maxFrameSize` before any body byte is kept.
+ * views; it copies only when a frame spans chunks, into a buffer that grows with the bytes
+ * received (never allocated at the announced length). A length prefix is checked against
+ * `maxFrameSize` before any body byte is kept. Between pushes it keeps no reference to a
+ * pushed chunk: the few bytes left over are copied (see {@link FrameDecoder.retainedBytes}).
  *
  * `push()` takes ownership of the chunks it is given: bodies are decrypted in place.
  * The first protocol error is thrown from `push()` and the decoder is dead from then on
@@ -71,7 +75,9 @@ export class FrameDecoder<R extends Role = Role> {
   #chunks: Uint8Array[] = [];
   #chunkBytes = 0;
   #bodyLength = 0;
-  // A body that spans chunks is gathered here, allocated once at its announced length.
+  // A body that spans chunks is gathered here. It grows with the bytes that arrive, never to
+  // the announced length up front: a peer that announces 64 KiB and sends it slowly must cost
+  // what it sent, not what it announced.
   #partial: Uint8Array | null = null;
   #partialFilled = 0;
   #error: ProtocolError | null = null;
@@ -126,6 +132,17 @@ export class FrameDecoder<R extends Role = Role> {
    */
   get bufferedBytes(): number {
     return this.#chunkBytes + this.#partialFilled;
+  }
+
+  /**
+   * Bytes of memory the decoder holds between two `push()` calls: the buffer of a frame
+   * still arriving (at most 1.5 times its bytes so far, plus 64) and the few bytes of an
+   * unfinished length prefix or hello, copied. Never a reference to a pushed chunk.
+   * @example
+   * decoder.retainedBytes; // 0 between frames
+   */
+  get retainedBytes(): number {
+    return this.#chunkBytes + (this.#partial?.length ?? 0);
   }
 
   /**
@@ -199,6 +216,7 @@ export class FrameDecoder<R extends Role = Role> {
     }
     try {
       this.#run();
+      this.#compact();
     } catch (err) {
       if (this.#inCallback) {
         // The consumer's own exception: not ours to judge, the decoder stays usable.
@@ -283,9 +301,8 @@ export class FrameDecoder<R extends Role = Role> {
     if (this.#partial === null) {
       if (this.#chunkBytes >= length) return this.#take(length);
       if (this.#chunkBytes === 0) return null;
-      this.#partial = new Uint8Array(length);
     }
-    const partial = this.#partial;
+    const partial = this.#reserve(Math.min(length, this.#partialFilled + this.#chunkBytes));
     while (this.#partialFilled < length && this.#chunks.length > 0) {
       const chunk = this.#chunks[0] as Uint8Array;
       const n = Math.min(chunk.length, length - this.#partialFilled);
@@ -296,7 +313,39 @@ export class FrameDecoder<R extends Role = Role> {
     if (this.#partialFilled < length) return null;
     this.#partial = null;
     this.#partialFilled = 0;
+    // The buffer never grows past the announced length, so a whole body fills it exactly.
     return partial;
+  }
+
+  // The partial body's buffer, grown to hold at least `size` bytes (size <= the body length):
+  // by half again at least, so that a body dribbled in byte by byte is copied a bounded number
+  // of times per byte (linear work), and never past the body length.
+  #reserve(size: number): Uint8Array {
+    const old = this.#partial;
+    if (old !== null && old.length >= size) return old;
+    const capacity = Math.min(
+      this.#bodyLength,
+      Math.max(size, MIN_PARTIAL, old === null ? 0 : old.length + (old.length >> 1)),
+    );
+    const grown = new Uint8Array(capacity);
+    if (old !== null) grown.set(old.subarray(0, this.#partialFilled));
+    this.#partial = grown;
+    return grown;
+  }
+
+  // What is left of the pushed chunks once a push has been decoded is a few bytes at most (a
+  // length prefix or hello still arriving: bodies are gathered into their own buffer). They
+  // are copied, so that no pushed chunk, often a whole 64 KiB socket read, is kept for them.
+  #compact(): void {
+    const chunks = this.#chunks;
+    if (chunks.length === 0) return;
+    const rest = new Uint8Array(this.#chunkBytes);
+    let filled = 0;
+    for (const chunk of chunks) {
+      rest.set(chunk, filled);
+      filled += chunk.length;
+    }
+    this.#chunks = [rest];
   }
 
   #deliver(message: InboundMessage<R>): void {

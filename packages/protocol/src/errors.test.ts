@@ -31,6 +31,8 @@ describe('errors', () => {
     [new BadSeedKeyError('x'), 'RTT_ERR_BAD_SEED_KEY', ErrorCode.BAD_HELLO],
     [new errors.UnknownWireError(0xff), 'RTT_ERR_UNKNOWN_WIRE', ErrorCode.BAD_HELLO],
     [new errors.ShuttingDownError(), 'RTT_ERR_SHUTTING_DOWN', ErrorCode.SHUTTING_DOWN],
+    [new errors.IdleTimeoutError(300_000), 'RTT_ERR_IDLE_TIMEOUT', ErrorCode.IDLE_TIMEOUT],
+    [new errors.ServerBusyError(), 'RTT_ERR_SERVER_BUSY', ErrorCode.SERVER_BUSY],
     [
       new errors.ServerError(ErrorCode.SHUTTING_DOWN, ''),
       'RTT_ERR_SERVER_ERROR',
@@ -70,6 +72,30 @@ describe('errors', () => {
     expect(wrapped).toMatchObject({ code: 'RTT_ERR_PROTOCOL', message: 'the key exchange failed' });
     const typed = new BadSeedKeyError('x');
     expect(errors.toProtocolError(typed, 'unused')).toBe(typed);
+  });
+
+  it("a client reads the server's ERROR frame as busy, idle-closed, or the server's error", () => {
+    const busy = errors.serverErrorFromFrame(ErrorCode.SERVER_BUSY, 'server busy');
+    expect(busy).toBeInstanceOf(errors.ServerBusyError);
+    expect(busy).toMatchObject({
+      code: 'RTT_ERR_SERVER_BUSY',
+      serverMessage: 'server busy',
+      message: 'the server is full (too many connections); try again later',
+    });
+    const idle = errors.serverErrorFromFrame(ErrorCode.IDLE_TIMEOUT, 'idle for 300 s');
+    expect(idle).toBeInstanceOf(errors.ConnectionLostError);
+    expect(idle).toMatchObject({
+      code: 'RTT_ERR_SERVER_GONE',
+      message: 'the server closed the connection after it sat idle (idle for 300 s)',
+    });
+    expect(idle.cause).toMatchObject({ wireCode: ErrorCode.IDLE_TIMEOUT });
+    const closing = errors.serverErrorFromFrame(ErrorCode.SHUTTING_DOWN, 'server closing');
+    expect(closing).toBeInstanceOf(errors.ServerError);
+    expect(closing).toMatchObject({ code: 'RTT_ERR_SERVER_ERROR', wireCode: 5 });
+    expect(new errors.IdleTimeoutError(300_000)).toMatchObject({
+      message: 'idle for 300 s',
+      timeoutMs: 300_000,
+    });
   });
 
   it('hello refusals carry the ServerHello status to answer with', () => {

@@ -349,6 +349,55 @@ export class ShuttingDownError extends ProtocolError {
 brand(ShuttingDownError, 'rtt.error.ShuttingDownError');
 
 /**
+ * A client that agreed keys sent nothing for `idleTimeoutMs` (`ServerConnection`'s option):
+ * the server closes the connection, with an ERROR frame IDLE_TIMEOUT on the framed wire.
+ * @example
+ * new IdleTimeoutError(300_000).message; // 'idle for 300 s'
+ */
+export class IdleTimeoutError extends ProtocolError {
+  override readonly code = 'RTT_ERR_IDLE_TIMEOUT' as const;
+  /** The time allowed without a byte from the client, in milliseconds. */
+  readonly timeoutMs: number;
+
+  /**
+   * @example
+   * new IdleTimeoutError(300_000).wireCode; // ErrorCode.IDLE_TIMEOUT
+   */
+  constructor(timeoutMs: number, options?: ProtocolErrorOptions) {
+    super(`idle for ${timeoutMs / 1000} s`, ErrorCode.IDLE_TIMEOUT, options);
+    this.timeoutMs = timeoutMs;
+  }
+}
+brand(IdleTimeoutError, 'rtt.error.IdleTimeoutError');
+
+/**
+ * The server already serves as many connections as it may, and refused this one with an
+ * ERROR frame SERVER_BUSY (`refuseConnection` in `@rtt/protocol/node`) before any key was
+ * agreed. Trying again later, or another server, may work.
+ * @example
+ * new ServerBusyError().message; // 'the server is full (too many connections); try again later'
+ */
+export class ServerBusyError extends ProtocolError {
+  override readonly code = 'RTT_ERR_SERVER_BUSY' as const;
+  /** The server's own message (empty when it said nothing more). */
+  readonly serverMessage: string;
+
+  /**
+   * @example
+   * fail(new ServerBusyError(frame.message));
+   */
+  constructor(serverMessage = '', options?: ProtocolErrorOptions) {
+    super(
+      'the server is full (too many connections); try again later',
+      ErrorCode.SERVER_BUSY,
+      options,
+    );
+    this.serverMessage = serverMessage;
+  }
+}
+brand(ServerBusyError, 'rtt.error.ServerBusyError');
+
+/**
  * The server ended the session with an ERROR frame; `wireCode` is the code it sent.
  * @example
  * new ServerError(ErrorCode.SHUTTING_DOWN, 'server closing').message;
@@ -539,6 +588,23 @@ export class UnexpectedResponseError extends ProtocolError {
   }
 }
 brand(UnexpectedResponseError, 'rtt.error.UnexpectedResponseError');
+
+/**
+ * What a client reports for the server's ERROR frame: {@link ServerBusyError} for
+ * SERVER_BUSY, a {@link ConnectionLostError} for IDLE_TIMEOUT (the server closed a connection
+ * that sat idle: nothing went wrong, it is simply gone), a {@link ServerError} otherwise.
+ * @example
+ * onFailure(serverErrorFromFrame(frame.code, frame.message));
+ */
+export function serverErrorFromFrame(wireCode: number, serverMessage: string): ProtocolError {
+  if (wireCode === ErrorCode.SERVER_BUSY) return new ServerBusyError(serverMessage);
+  const error = new ServerError(wireCode, serverMessage);
+  if (wireCode !== ErrorCode.IDLE_TIMEOUT) return error;
+  return new ConnectionLostError(
+    `the server closed the connection after it sat idle${serverMessage ? ` (${serverMessage})` : ''}`,
+    { cause: error },
+  );
+}
 
 /**
  * Our typed errors as they are; anything else (a broken random source, say) wrapped in a

@@ -3,7 +3,7 @@ import { assertFunction } from '@rtt/cipher/assert';
 import { CipherId, DEFAULT_MAX_FRAME_SIZE } from './constants.ts';
 import { FrameDecoder } from './decoder.ts';
 import { encodeRequest } from './encoder.ts';
-import { NotReadyError, ProtocolError, ServerError, toProtocolError } from './errors.ts';
+import { NotReadyError, ProtocolError, serverErrorFromFrame, toProtocolError } from './errors.ts';
 import { ClientHandshake } from './handshake.ts';
 import type { ClientInboundMessage, ServerHelloMessage } from './messages.ts';
 import type { SessionTransport } from './session.ts';
@@ -22,8 +22,10 @@ export interface FramedClientSessionOptions {
   readonly onResponse: (id: number, status: number, payload: Uint8Array) => void;
   /**
    * The session is over, called once: bad data from the server (a {@link ProtocolError}
-   * subclass), a refused hello (`HelloRejectedError`), or the server's ERROR frame
-   * ({@link ServerError}, e.g. SHUTTING_DOWN). Nothing is read afterwards.
+   * subclass), a refused hello (`HelloRejectedError`), or the server's ERROR frame (a
+   * `ServerError`, e.g. SHUTTING_DOWN; a `ServerBusyError` for SERVER_BUSY; a
+   * `ConnectionLostError` for IDLE_TIMEOUT). Responses that came before that frame were
+   * handed out first. Nothing is read afterwards.
    */
   readonly onFailure: (error: ProtocolError) => void;
 }
@@ -81,7 +83,7 @@ export class FramedClientSession {
         } else if (message.type === 'server-hello') {
           this.#onHello(message);
         } else {
-          this.#fail(new ServerError(message.code, message.message));
+          this.#fail(serverErrorFromFrame(message.code, message.message));
         }
       },
     });

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { scriptedRandom } from '../../cipher/test/fixtures/random-source.ts';
 import { concat } from '../test/fixtures/hex.ts';
 import { memoryTransport } from '../test/fixtures/memory-transport.ts';
-import { clientStream, rounds, serverStream } from '../test/fixtures/session.ts';
+import { clientStream, rounds, serverStream, sessionDecoder } from '../test/fixtures/session.ts';
 import { CipherId, Command, ErrorCode, HelloStatus, Status } from './constants.ts';
 import { FrameDecoder } from './decoder.ts';
 import { concatFrame, encodeRequest } from './encoder.ts';
@@ -224,6 +224,35 @@ describe('FramedServerSession', () => {
     // Date.now() over a process's life: a second either way is plenty.
     expect(Number(text)).toBeGreaterThanOrEqual(before - 1_000_000);
     expect(Number(text)).toBeLessThanOrEqual(after + 1_000_000);
+  });
+
+  it('idleTimedOut() says nothing before the keys, then IDLE_TIMEOUT (encrypted) and ends', () => {
+    const early = scriptedServer();
+    early.session.idleTimedOut(1_000);
+    expect(early.transport.messages).toEqual([]);
+    expect(early.transport.ended).toBe(false);
+
+    const { transport, session, events } = scriptedServer();
+    session.push(clientStream());
+    const written = transport.messages.length;
+    session.idleTimedOut(300_000);
+    expect(transport.ended).toBe(true);
+    expect(transport.messages).toHaveLength(written + 1);
+    // The frame is encrypted with the session key (187): its body is not the clear code.
+    const s = sessionDecoder('client');
+    s.decoder.push(concat(...transport.messages));
+    expect(s.messages.at(-1)).toEqual({
+      type: 'error',
+      code: ErrorCode.IDLE_TIMEOUT,
+      message: 'idle for 300 s',
+    });
+    expect(events.at(-1)).toMatchObject({
+      type: 'refused',
+      wire: 'framed',
+      error: { code: 'RTT_ERR_IDLE_TIMEOUT', wireCode: ErrorCode.IDLE_TIMEOUT },
+    });
+    session.idleTimedOut(300_000);
+    expect(transport.writesAfterEnd).toBe(0);
   });
 
   it('writes nothing after close()', () => {

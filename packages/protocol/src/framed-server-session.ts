@@ -4,7 +4,12 @@ import { nowMicros } from './answers.ts';
 import { Command, DEFAULT_MAX_FRAME_SIZE, Status } from './constants.ts';
 import { FrameDecoder } from './decoder.ts';
 import { encodeError, encodeResponse } from './encoder.ts';
-import { HandshakeTimeoutError, ProtocolError, ShuttingDownError } from './errors.ts';
+import {
+  HandshakeTimeoutError,
+  IdleTimeoutError,
+  ProtocolError,
+  ShuttingDownError,
+} from './errors.ts';
 import { ServerHandshake } from './handshake.ts';
 import type { ClientHelloMessage, RequestMessage, ServerInboundMessage } from './messages.ts';
 import type {
@@ -157,8 +162,22 @@ export class FramedServerSession {
   }
 
   /**
+   * The client sent nothing for `timeoutMs` after the keys were agreed: it is told (an ERROR
+   * frame IDLE_TIMEOUT, encrypted), the connection ended, and the listener hears a `refused`
+   * event with an {@link IdleTimeoutError}. Does nothing before the keys are agreed.
+   * @example
+   * clock.setTimeout(() => session.idleTimedOut(300_000), 300_000);
+   */
+  idleTimedOut(timeoutMs: number): void {
+    if (this.#done || !this.ready) return;
+    this.#refuse(new IdleTimeoutError(timeoutMs));
+  }
+
+  /**
    * The server is closing: every request already received has been answered (answers are
-   * written as requests arrive), so the client gets SHUTTING_DOWN and the connection ends.
+   * written as requests arrive), so the client gets SHUTTING_DOWN after the last answer and
+   * the connection ends. Every request the client sent that has no answer before that frame
+   * was not processed (a frame still arriving is dropped). Later bytes are ignored.
    * @example
    * signal.addEventListener('abort', () => session.shutdown());
    */

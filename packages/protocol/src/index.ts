@@ -85,12 +85,15 @@ export {
   FrameTooLargeError,
   HandshakeTimeoutError,
   HelloRejectedError,
+  IdleTimeoutError,
   MalformedFrameError,
   NotReadyError,
   ProtocolError,
   type ProtocolErrorOptions,
+  ServerBusyError,
   ServerError,
   ShuttingDownError,
+  serverErrorFromFrame,
   TimeoutError,
   TooManyRekeysError,
   UnexpectedDataError,
@@ -167,6 +170,7 @@ export {
 } from './seed-wire.ts';
 export {
   DEFAULT_HANDSHAKE_TIMEOUT_MS,
+  DEFAULT_IDLE_TIMEOUT_MS,
   ServerConnection,
   type ServerConnectionOptions,
 } from './server-connection.ts';

@@ -46,7 +46,7 @@ function serve(options: Partial<SeedServerSessionOptions> = {}) {
     ...options,
   });
   /** What the server wrote after its key, decrypted. */
-  const answers = (key = KEY) => transport.messages.slice(1).map((m) => decrypt(m, key));
+  const answers = (key = KEY) => transport.parts.slice(1).map((m) => decrypt(m, key));
   return { transport, clock, events, session, answers };
 }
 
@@ -126,12 +126,21 @@ describe('SeedServerSession: a golden session', () => {
     expect(transport.messages.map((m) => decoder.decode(m))).toEqual(['190', ANSWERS.TIME]);
   });
 
-  it('answers each of several joined commands, each in a write of its own', () => {
+  it('answers each of several joined commands, all in one write, one part each', () => {
     const { session, transport, answers } = serve();
     session.push(utf8('146'));
     session.push(encrypt('TIMEdate TEMP'));
     expect(answers()).toEqual([ANSWERS.TIME, ANSWERS.DATE, ANSWERS.TEMP]);
-    expect(transport.messages).toHaveLength(4); // our key, then three writes
+    expect(transport.messages).toHaveLength(2); // our key, then one write for the segment
+  });
+
+  it('writes once per pushed segment, however many commands it holds', () => {
+    const { session, transport, answers, events } = serve();
+    session.push(utf8('146'));
+    session.push(encrypt('TIME'.repeat(16_384))); // a whole 64 KiB socket read of commands
+    expect(transport.messages).toHaveLength(2);
+    expect(answers()).toHaveLength(16_384);
+    expect(events.filter((e) => e.type === 'request')).toHaveLength(16_384);
   });
 
   it('takes the pushed chunk over: it is decrypted in place', () => {
@@ -178,12 +187,12 @@ describe('SeedServerSession: the client stream split anywhere', () => {
     expect(whole.answers(stream.shared)).toEqual(expected);
     for (let cut = 0; cut <= stream.bytes.length; cut++) {
       const s = run(stream, [cut]);
-      expect(s.transport.messages).toEqual(whole.transport.messages);
+      expect(s.transport.parts).toEqual(whole.transport.parts);
       expect(s.events).toEqual(whole.events);
       expect(s.clock.pending).toBe(0);
     }
     const bytewise = run(stream, [...stream.bytes.keys()]);
-    expect(bytewise.transport.messages).toEqual(whole.transport.messages);
+    expect(bytewise.transport.parts).toEqual(whole.transport.parts);
     expect(bytewise.session.heldBytes).toBe(0);
   });
 
@@ -194,7 +203,7 @@ describe('SeedServerSession: the client stream split anywhere', () => {
         fc.array(fc.integer({ min: 0, max: stream.bytes.length }), { maxLength: 30 }),
         (cuts) => {
           const s = run(stream, cuts);
-          expect(s.transport.messages).toEqual(whole.transport.messages);
+          expect(s.transport.parts).toEqual(whole.transport.parts);
           expect(s.events).toEqual(whole.events);
         },
       ),
@@ -449,15 +458,19 @@ describe('SeedServerSession: the app and the end of a session', () => {
     expect(transport.ended).toBe(false);
   });
 
-  it('a listener that shuts the session down mid-segment stops the answers there', () => {
+  it('a listener that shuts the session down mid-segment: the answers already written go, nothing after', () => {
     const { session, transport, answers } = serve({
       onEvent: (event) => {
         if (event.type === 'request') session.shutdown();
       },
     });
     session.push(utf8('146'));
+    // The segment's answers are written (one write) before the listener hears of the first.
     session.push(encrypt('TIMEDATETEMP'));
-    expect(answers()).toEqual([ANSWERS.TIME]);
+    expect(answers()).toEqual([ANSWERS.TIME, ANSWERS.DATE, ANSWERS.TEMP]);
+    session.push(encrypt('TIME'));
+    expect(answers()).toHaveLength(3);
+    expect(transport.ended).toBe(true);
     expect(transport.writesAfterEnd).toBe(0);
   });
 

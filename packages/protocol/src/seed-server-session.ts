@@ -6,7 +6,7 @@ import {
   SEED_GROUP,
 } from '@rtt/cipher';
 import { assertBytes, assertFunction, assertInteger } from '@rtt/cipher/assert';
-import { type ProtocolError, toProtocolError } from './errors.ts';
+import { IdleTimeoutError, type ProtocolError, toProtocolError } from './errors.ts';
 import { SeedKeyExchange, seedCaesarKey } from './seed-key-exchange.ts';
 import {
   encodeSeedPublicKey,
@@ -82,8 +82,8 @@ const noop = () => {};
  * (`"146"`: 1460 > 256), else after `quietMs` of quiet. A key outside the group is refused
  * (`RTT_ERR_BAD_SEED_KEY`, `RTT_ERR_BAD_PUBLIC_KEY`) and the transport ended. Otherwise the
  * server answers with its own key in decimal, and from then on every Caesar-encrypted
- * command is answered with one Caesar-encrypted text, each in a write of its own (the seed's
- * client reads one answer per `recv`). Commands joined in one segment are each answered; one
+ * command is answered with one Caesar-encrypted text (the answers to one pushed segment in
+ * one write, one part each). Commands joined in one segment are each answered; one
  * split across segments waits up to `quietMs` for the rest; text that is no command is
  * answered `ERROR unknown command "..."` so that no client hangs. A session whose keys come
  * out as Caesar key 0 (shared secret 256) cannot re-key on this wire: it is served in clear,
@@ -207,6 +207,19 @@ export class SeedServerSession {
   }
 
   /**
+   * The client sent nothing for `timeoutMs` after the keys were agreed: the seed wire has no
+   * way to say why, so the transport is just ended, and the listener hears a `refused` event
+   * with an {@link IdleTimeoutError}. Does nothing before the keys are agreed (the handshake
+   * timeout covers that) or once the session is over.
+   * @example
+   * clock.setTimeout(() => session.idleTimedOut(300_000), 300_000);
+   */
+  idleTimedOut(timeoutMs: number): void {
+    if (this.#state !== READY) return;
+    this.#refuse(new IdleTimeoutError(timeoutMs));
+  }
+
+  /**
    * The connection is gone: timers stop, nothing more is read or written.
    * @example
    * socket.once('close', () => session.close());
@@ -256,9 +269,12 @@ export class SeedServerSession {
   }
 
   #answerAll(commands: readonly string[]): void {
+    if (commands.length === 0 || this.#state !== READY) return;
+    // Every answer to one segment leaves in one write, and only then are they reported: a
+    // listener that shuts the session down on the way must not cut answers already due.
+    const parts: Uint8Array[] = [];
+    const oks: boolean[] = [];
     for (const command of commands) {
-      // The listener may have shut the session down in the middle of a joined segment.
-      if (this.#state !== READY) return;
       let text = 'ERROR internal error';
       let ok = false;
       if (isSeedCommand(command)) {
@@ -274,10 +290,13 @@ export class SeedServerSession {
       } else {
         text = `ERROR unknown command ${JSON.stringify(command.slice(0, MAX_ECHO))}`;
       }
-      // One write per answer: the seed's client reads one answer per recv.
-      this.#transport.write([caesarEncryptInPlace(encodeSeedText(text), this.#key)]);
-      this.#onEvent(ok ? ANSWERED_OK : ANSWERED_NOT_OK);
+      // The seed's client reads one answer per recv, but it also sends one command and waits:
+      // only a client that sends several at once gets several answers in one write.
+      parts.push(caesarEncryptInPlace(encodeSeedText(text), this.#key));
+      oks.push(ok);
     }
+    this.#transport.write(parts);
+    for (const ok of oks) this.#onEvent(ok ? ANSWERED_OK : ANSWERED_NOT_OK);
   }
 
   #refuse(error: ProtocolError): void {

@@ -260,6 +260,62 @@ describe('SeedCommandReader: bounded holding', () => {
     expect(answers.length).toBeGreaterThan(10_000 / (SEED_MAX_HELD_BYTES + 1) - 1);
   });
 
+  it.each([
+    [1, 'one byte'],
+    [65_536, '64 KiB'],
+  ])(
+    '1 MB of spaces after "T" in pushes of %i (%s): bounded held bytes, answers as it goes',
+    (size) => {
+      const reader = new SeedCommandReader();
+      const total = 1024 * 1024;
+      const chunk = new Uint8Array(size).fill(0x20);
+      let answers = reader.push(utf8('T')).length;
+      let maxHeld = 0;
+      for (let sent = 0; sent < total; sent += size) {
+        answers += reader.push(chunk).length;
+        maxHeld = Math.max(maxHeld, reader.heldBytes);
+      }
+      expect(maxHeld).toBeLessThanOrEqual(SEED_MAX_HELD_BYTES);
+      // One answer per cap's worth of spaces when they trickle, one per push when they flood:
+      // never more answers than pushes, never fewer than the held text forces out.
+      const pushes = total / size;
+      expect(answers).toBeLessThanOrEqual(pushes + 1);
+      expect(answers).toBeGreaterThanOrEqual(Math.floor(total / (SEED_MAX_HELD_BYTES + 1)) / size);
+    },
+  );
+
+  it('reads each byte a bounded number of times: work grows linearly, not quadratically', () => {
+    // Work is counted as characters looked at (every scan goes through charCodeAt), not time.
+    const work = (total: number, size: number) => {
+      const reader = new SeedCommandReader();
+      const chunk = new Uint8Array(size).fill(0x20);
+      const original = String.prototype.charCodeAt;
+      let reads = 0;
+      String.prototype.charCodeAt = function (this: string, index: number) {
+        reads += 1;
+        return original.call(this, index);
+      };
+      try {
+        reader.push(utf8('T'));
+        for (let sent = 0; sent < total; sent += size) reader.push(chunk);
+      } finally {
+        String.prototype.charCodeAt = original;
+      }
+      return reads;
+    };
+    for (const size of [1, 7, 4_096]) {
+      const small = work(64 * 1024, size);
+      const large = work(128 * 1024, size);
+      // Twice the bytes, about twice the work (a quadratic reader would do four times).
+      expect(large / small).toBeLessThan(2.1);
+      // And a small constant per byte: the held text (at most the cap) is read again with
+      // each push, so one-byte pushes cost about the cap per byte, big ones about 2.
+      expect(large / (128 * 1024)).toBeLessThanOrEqual(
+        size === 1 ? 3 * (SEED_MAX_HELD_BYTES + 1) : 3 + (3 * (SEED_MAX_HELD_BYTES + 1)) / size,
+      );
+    }
+  });
+
   it('a single huge segment past the cap is answered as it stands, at once', () => {
     const reader = new SeedCommandReader({ maxHeldBytes: 16 });
     expect(reader.push(utf8(`TIMEDATEti${' '.repeat(1_000_000)}`))).toEqual(['TIME', 'DATE', 'TI']);

@@ -429,10 +429,13 @@ export class SeedCommandReader {
     }
     const cut = bytes.length - unfinishedUtf8(bytes);
     this.#tail = cut < bytes.length ? bytes.slice(cut) : null;
-    const scan = scanSeedCommands(this.#held + utf8Exact.decode(bytes.subarray(0, cut)));
-    this.#held = scan.rest;
+    const text = this.#held + utf8Exact.decode(bytes.subarray(0, cut));
+    const scan = scanSeedCommands(text);
     // A UTF-8 size is never below the UTF-16 length: a long rest is over the cap uncounted.
     const over = scan.rest.length > this.#maxHeldBytes;
+    // A substring may share the characters of the whole text (V8's sliced strings), which
+    // would keep a whole segment alive for a few held letters: a rest kept is copied.
+    this.#held = over || scan.rest.length === text.length ? scan.rest : [...scan.rest].join('');
     this.#heldTextBytes = over ? scan.rest.length : utf8Length(scan.rest);
     if (over || this.heldBytes > this.#maxHeldBytes) {
       return scan.commands.length === 0 ? this.flush() : [...scan.commands, ...this.flush()];

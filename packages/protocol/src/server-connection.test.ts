@@ -1,15 +1,17 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { scriptedRandom } from '../../cipher/test/fixtures/random-source.ts';
+import { caesar } from '../test/fixtures/caesar.ts';
 import { FakeClock } from '../test/fixtures/fake-clock.ts';
 import { memoryTransport } from '../test/fixtures/memory-transport.ts';
-import { clientStream, rounds } from '../test/fixtures/session.ts';
-import { ErrorCode } from './constants.ts';
+import { clientStream, rounds, SESSION_KEY, sessionDecoder } from '../test/fixtures/session.ts';
+import { Command, ErrorCode } from './constants.ts';
 import { FrameDecoder } from './decoder.ts';
+import { concatFrame, encodeRequest } from './encoder.ts';
 import type { ClientInboundMessage } from './messages.ts';
-import { ServerConnection } from './server-connection.ts';
+import { DEFAULT_IDLE_TIMEOUT_MS, ServerConnection } from './server-connection.ts';
 import type { ServerSessionEvent } from './session.ts';
 
-function connection(options: { handshakeTimeoutMs?: number } = {}) {
+function connection(options: { handshakeTimeoutMs?: number; idleTimeoutMs?: number } = {}) {
   const transport = memoryTransport();
   const time = new FakeClock();
   const events: ServerSessionEvent[] = [];
@@ -18,6 +20,7 @@ function connection(options: { handshakeTimeoutMs?: number } = {}) {
     onEvent: (event) => events.push(event),
     clock: time,
     handshakeTimeoutMs: options.handshakeTimeoutMs ?? 1_000,
+    ...(options.idleTimeoutMs === undefined ? {} : { idleTimeoutMs: options.idleTimeoutMs }),
     // The scripted session's server keys (createKeyPair draws k from the word k - 1).
     random: scriptedRandom(...rounds.map((r) => r.serverPrivate - 1)),
   });
@@ -32,12 +35,12 @@ function cleartext(bytes: Uint8Array): ClientInboundMessage[] {
 
 describe('ServerConnection', () => {
   it('serves our framed protocol when the first byte is R, and stops the timer once ready', () => {
-    const { transport, time, served } = connection();
+    const { transport, time, served } = connection({ idleTimeoutMs: 0 });
     served.push(clientStream());
     expect(served.wire).toBe('framed');
     expect(served.ready).toBe(true);
     expect(time.pending).toBe(0);
-    time.advance(10_000);
+    time.advance(10_000_000);
     expect(transport.ended).toBe(false);
   });
 
@@ -185,5 +188,101 @@ describe('ServerConnection', () => {
     expect(
       () => new ServerConnection(memoryTransport(), { answer: () => '', handshakeTimeoutMs: 0 }),
     ).toThrow(RangeError);
+    expect(
+      () => new ServerConnection(memoryTransport(), { answer: () => '', idleTimeoutMs: -1 }),
+    ).toThrow(RangeError);
+    expect(
+      () => new ServerConnection(memoryTransport(), { answer: () => '', idleTimeoutMs: 2 ** 31 }),
+    ).toThrow(RangeError);
+  });
+});
+
+describe('ServerConnection: the idle timeout', () => {
+  const request = (id: number) =>
+    concatFrame(encodeRequest(id, Command.TIME, undefined, caesar(SESSION_KEY)));
+
+  /** What the server wrote, decoded as the scripted client (hellos, then frames). */
+  function decoded(messages: readonly Uint8Array[]) {
+    const s = sessionDecoder('client');
+    for (const message of messages) s.decoder.push(message.slice());
+    return s.messages;
+  }
+
+  it('framed: counts from the last bytes received, then sends ERROR IDLE_TIMEOUT and ends', () => {
+    const { transport, time, served, events } = connection({ idleTimeoutMs: 300 });
+    served.push(clientStream());
+    time.advance(200);
+    served.push(request(6));
+    time.advance(100); // 300 since the handshake, 100 since the request: not idle
+    expect(transport.ended).toBe(false);
+    time.advance(199);
+    expect(transport.ended).toBe(false);
+    time.advance(1); // 300 since the request
+    expect(transport.ended).toBe(true);
+    expect(decoded(transport.messages).at(-1)).toEqual({
+      type: 'error',
+      code: ErrorCode.IDLE_TIMEOUT,
+      message: 'idle for 0.3 s',
+    });
+    expect(events.at(-1)).toEqual({
+      type: 'refused',
+      wire: 'framed',
+      error: expect.objectContaining({ code: 'RTT_ERR_IDLE_TIMEOUT', timeoutMs: 300 }),
+    });
+    expect(time.pending).toBe(0);
+  });
+
+  it('sets no timer per chunk: one timer, re-armed only when it fires', () => {
+    const { time, served } = connection({ idleTimeoutMs: 1_000 });
+    const setTimeout = vi.spyOn(time, 'setTimeout');
+    const clearTimeout = vi.spyOn(time, 'clearTimeout');
+    served.push(clientStream());
+    const afterHandshake = setTimeout.mock.calls.length;
+    for (let id = 10; id < 1_010; id++) {
+      served.push(request(id));
+      time.advance(1);
+    }
+    // A thousand chunks over a second: the idle timer fired once and was set again once.
+    expect(setTimeout.mock.calls.length - afterHandshake).toBe(1);
+    expect(clearTimeout.mock.calls.length).toBeLessThanOrEqual(2);
+    expect(time.pending).toBe(1);
+  });
+
+  it('seed: closes in silence (the wire cannot say why) and reports it', () => {
+    const { transport, time, served, events } = connection({ idleTimeoutMs: 500 });
+    served.push(new TextEncoder().encode('146'));
+    const written = transport.messages.length;
+    time.advance(499);
+    expect(transport.ended).toBe(false);
+    time.advance(1);
+    expect(transport.ended).toBe(true);
+    expect(transport.messages).toHaveLength(written);
+    expect(events.at(-1)).toEqual({
+      type: 'refused',
+      wire: 'seed',
+      error: expect.objectContaining({ code: 'RTT_ERR_IDLE_TIMEOUT' }),
+    });
+    served.push(new TextEncoder().encode('TIME'));
+    expect(transport.writesAfterEnd).toBe(0);
+  });
+
+  it('0 turns it off; the handshake timeout still applies before the keys', () => {
+    const idleOff = connection({ idleTimeoutMs: 0 });
+    idleOff.served.push(clientStream());
+    idleOff.time.advance(2 ** 31);
+    expect(idleOff.transport.ended).toBe(false);
+    const silent = connection({ idleTimeoutMs: 0, handshakeTimeoutMs: 100 });
+    silent.time.advance(100);
+    expect(silent.transport.ended).toBe(true);
+  });
+
+  it('defaults to 5 minutes', () => {
+    const { transport, time, served } = connection();
+    served.push(clientStream());
+    time.advance(DEFAULT_IDLE_TIMEOUT_MS - 1);
+    expect(transport.ended).toBe(false);
+    time.advance(1);
+    expect(transport.ended).toBe(true);
+    expect(DEFAULT_IDLE_TIMEOUT_MS).toBe(300_000);
   });
 });

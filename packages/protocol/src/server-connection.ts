@@ -18,6 +18,9 @@ import {
 /** Default time a client has to finish its key exchange, in milliseconds. */
 export const DEFAULT_HANDSHAKE_TIMEOUT_MS = 5_000;
 
+/** Default time a client with agreed keys may send nothing before it is closed: 5 minutes. */
+export const DEFAULT_IDLE_TIMEOUT_MS = 300_000;
+
 /** Options for {@link ServerConnection}. */
 export interface ServerConnectionOptions {
   /** The answer text for TIME, DATE and TEMP. */
@@ -26,6 +29,13 @@ export interface ServerConnectionOptions {
   readonly onEvent?: ServerSessionListener | undefined;
   /** Time allowed from the connection's start to agreed keys; default 5000 ms. */
   readonly handshakeTimeoutMs?: number | undefined;
+  /**
+   * Once the keys are agreed, how long the client may send nothing (counted from the last
+   * bytes received) before the connection is closed: on the framed wire with an ERROR frame
+   * IDLE_TIMEOUT, on the seed wire silently. A `refused` event with an `IdleTimeoutError`
+   * reports it. Default 300000 ms (5 minutes); 0 turns it off.
+   */
+  readonly idleTimeoutMs?: number | undefined;
   /** Timers and time; default {@link systemClock}. */
   readonly clock?: Clock | undefined;
   /** Replaces the platform's randomness for the server's key pairs, for tests. */
@@ -46,8 +56,9 @@ const noop = () => {};
  * The server's side of one accepted connection, whichever wire it speaks, with no socket in
  * it: the first byte tells the seed wire (an ASCII digit) from our framed protocol (`R`), the
  * matching session serves it, and a client that has not agreed keys within
- * `handshakeTimeoutMs` is closed (told so with an ERROR frame on the framed wire). Anything
- * else is refused with `RTT_ERR_UNKNOWN_WIRE`. The app supplies only the answers.
+ * `handshakeTimeoutMs` is closed (told so with an ERROR frame on the framed wire), as is one
+ * that then sends nothing for `idleTimeoutMs`. Anything else is refused with
+ * `RTT_ERR_UNKNOWN_WIRE`. The app supplies only the answers.
  *
  * @example
  * const connection = new ServerConnection(transport, {
@@ -63,8 +74,14 @@ export class ServerConnection {
   readonly #clock: Clock;
   readonly #onEvent: ServerSessionListener;
   readonly #timeoutMs: number;
+  readonly #idleTimeoutMs: number;
   #session: WireSession | undefined;
+  // The handshake timer, then the idle timer: never both.
   #timer: TimerHandle;
+  // When bytes last came, for the idle timer: recorded on every push, looked at only when the
+  // timer fires (which then sets itself again for the rest), so a busy connection costs no
+  // timer work per chunk.
+  #lastActivity = 0;
   #done = false;
 
   /**
@@ -86,6 +103,12 @@ export class ServerConnection {
       1,
       2 ** 31 - 1,
     );
+    this.#idleTimeoutMs = assertInteger(
+      options.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS,
+      'options.idleTimeoutMs',
+      0,
+      2 ** 31 - 1,
+    );
     this.#transport = transport;
     this.#options = options;
     this.#clock = assertClock(options.clock, 'options.clock');
@@ -93,6 +116,10 @@ export class ServerConnection {
     this.#onEvent = (event: ServerSessionEvent) => {
       if (event.type === 'ready' || event.type === 'refused') this.#clock.clearTimeout(this.#timer);
       if (event.type === 'refused') this.#done = true;
+      else if (event.type === 'ready' && this.#idleTimeoutMs > 0) {
+        this.#lastActivity = this.#clock.now();
+        this.#timer = this.#clock.setTimeout(() => this.#idleCheck(), this.#idleTimeoutMs);
+      }
       try {
         onEvent(event);
       } catch (err) {
@@ -133,6 +160,7 @@ export class ServerConnection {
    */
   push(chunk: Uint8Array): void {
     if (this.#done) return;
+    this.#lastActivity = this.#clock.now();
     if (this.#session === undefined) {
       if (chunk.length === 0) return;
       const wire = detectWire(chunk);
@@ -194,6 +222,18 @@ export class ServerConnection {
       return;
     }
     this.#refuse(new HandshakeTimeoutError(this.#timeoutMs));
+  }
+
+  #idleCheck(): void {
+    this.#timer = undefined;
+    if (this.#done) return;
+    const idle = this.#clock.now() - this.#lastActivity;
+    if (idle < this.#idleTimeoutMs) {
+      this.#timer = this.#clock.setTimeout(() => this.#idleCheck(), this.#idleTimeoutMs - idle);
+      return;
+    }
+    // The session says goodbye as its wire allows, ends, and reports it (as `refused`).
+    this.#session?.idleTimedOut(this.#idleTimeoutMs);
   }
 
   // Garbage and silence get no answer: the connection is closed at once, not lingered on.

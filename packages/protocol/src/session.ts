@@ -11,9 +11,10 @@ import type { ProtocolError } from './errors.ts';
  */
 export interface SessionTransport {
   /**
-   * Queues the parts of one message, in order. The session gives up ownership of the parts
-   * (they may be written later). The adapter batches the writes made while it delivers one
-   * received chunk into one system call.
+   * Queues the parts of one message (or of several: the seed server session writes all its
+   * answers to one pushed segment at once), in order. The session gives up ownership of the
+   * parts (they may be written later). The adapter sends the writes made while it delivers
+   * one received slice in one write.
    */
   write(parts: readonly Uint8Array[]): void;
   /** Ends the connection once what was written has gone out (the session is done with it). */
@@ -88,8 +89,9 @@ export type ServerSessionEvent =
   | { readonly type: 'request'; readonly wire: Wire; readonly ok: boolean }
   /**
    * The session refused the peer and is closing the connection: `error.code` says why
-   * (`RTT_ERR_BAD_HELLO`, `RTT_ERR_HANDSHAKE_TIMEOUT`, `RTT_ERR_UNKNOWN_WIRE`, ...). `wire`
-   * is undefined when the peer was refused before its wire was known.
+   * (`RTT_ERR_BAD_HELLO`, `RTT_ERR_HANDSHAKE_TIMEOUT`, `RTT_ERR_UNKNOWN_WIRE`,
+   * `RTT_ERR_IDLE_TIMEOUT` for a client that sent nothing for too long, ...). `wire` is
+   * undefined when the peer was refused before its wire was known.
    */
   | {
       readonly type: 'refused';

@@ -2,7 +2,7 @@
 import { once } from 'node:events';
 import { afterEach, describe, expect, it } from 'vitest';
 import { closeAllSockets, listen } from '../../test/fixtures/sockets.ts';
-import { CipherId, Status } from '../constants.ts';
+import { CipherId, ErrorCode, Status } from '../constants.ts';
 import { concatFrame, encodeResponse } from '../encoder.ts';
 import { connect } from './client.ts';
 import { serveConnection } from './serve.ts';
@@ -12,7 +12,9 @@ afterEach(closeAllSockets);
 const ANSWERS = { TIME: '12:00:00.000001', DATE: '2026-11-25', TEMP: '21°C (simulated)' } as const;
 
 /** A real server on 127.0.0.1 that serves both wires through the library. */
-async function server(options: { handshakeTimeoutMs?: number; signal?: AbortSignal } = {}) {
+async function server(
+  options: { handshakeTimeoutMs?: number; idleTimeoutMs?: number; signal?: AbortSignal } = {},
+) {
   return listen(
     (socket) => {
       socket.on('error', () => {});
@@ -100,6 +102,61 @@ describe('connect() and serveConnection()', () => {
     await expect(client.request('TIME')).rejects.toBe(error);
   });
 
+  it('on SHUTTING_DOWN fails only the requests still waiting; answered ones stay answered', async () => {
+    const closing = new AbortController();
+    const { port } = await listen(
+      (socket) => {
+        socket.on('error', () => {});
+        serveConnection(socket, {
+          answer: (command) => ANSWERS[command],
+          signal: closing.signal,
+          onEvent: (event) => {
+            if (event.type === 'request') closing.abort();
+          },
+        });
+      },
+      { pauseOnConnect: true },
+    );
+    const client = await connect({ port });
+    // Five requests in one write: the server starts closing on the first, but answers all
+    // five it read before it says goodbye.
+    client.stream.cork();
+    const first = ['TIME', 'DATE', 'TEMP', 'TIME', 'DATE'].map((c) => client.request(c as 'TIME'));
+    client.stream.uncork();
+    await first[0];
+    // Sent once the server has stopped reading: never processed, failed with the goodbye.
+    const later = [client.request('TIME'), client.request('TEMP')];
+    for (const request of later) request.catch(() => {});
+    const replies = await Promise.allSettled(first);
+    expect(replies.map((r) => r.status === 'fulfilled' && r.value.text)).toEqual([
+      ANSWERS.TIME,
+      ANSWERS.DATE,
+      ANSWERS.TEMP,
+      ANSWERS.TIME,
+      ANSWERS.DATE,
+    ]);
+    for (const result of await Promise.allSettled(later)) {
+      expect(result).toMatchObject({
+        status: 'rejected',
+        reason: { code: 'RTT_ERR_SERVER_ERROR', wireCode: ErrorCode.SHUTTING_DOWN },
+      });
+    }
+    expect(await client.lost).toMatchObject({ wireCode: ErrorCode.SHUTTING_DOWN });
+  });
+
+  it.each([
+    ['framed', 'the server closed the connection after it sat idle (idle for 0.05 s)'],
+    ['seed', 'the server closed the connection'],
+  ] as const)(
+    'reports an idle timeout on the %s wire as the server gone',
+    async (wire, message) => {
+      const { port } = await server({ idleTimeoutMs: 50 });
+      const client = await connect({ port, wire });
+      expect((await client.request('DATE')).text).toBe(ANSWERS.DATE);
+      expect(await client.lost).toMatchObject({ code: 'RTT_ERR_SERVER_GONE', message });
+    },
+  );
+
   it('reports a server that goes away as RTT_ERR_SERVER_GONE', async () => {
     const { port } = await listen((socket) => socket.destroy());
     await expect(connect({ port })).rejects.toMatchObject({ code: 'RTT_ERR_SERVER_GONE' });
@@ -184,9 +241,10 @@ describe('connect() and serveConnection()', () => {
           answer: () => 'x',
           ciphers: [CipherId.NONE],
           onEvent: (event) => {
-            // In clear (cipher NONE): an answer to request 999 nobody asked for.
+            // In clear (cipher NONE): an answer to request 999 nobody asked for, after the
+            // ServerHello (written once the hello's slice is handled).
             if (event.type === 'ready')
-              socket.write(concatFrame(encodeResponse(999, Status.OK, 'x')));
+              setImmediate(() => socket.write(concatFrame(encodeResponse(999, Status.OK, 'x'))));
           },
         });
       },

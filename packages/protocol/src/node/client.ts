@@ -231,7 +231,11 @@ export class RttClient {
     });
     // Answers are always read, however far our requests have backed up: see
     // StreamTransportOptions.pauseOnBackpressure.
-    this.#transport = new StreamTransport(stream, { pauseOnBackpressure: false });
+    // Nor is there anyone to be fair to: a client reads its answers as fast as they come.
+    this.#transport = new StreamTransport(stream, {
+      pauseOnBackpressure: false,
+      maxBytesPerTurn: 0,
+    });
     stream.on('error', (err: NodeJS.ErrnoException) =>
       this.fail(
         new ConnectionLostError(`connection lost: ${err.code ?? err.message}`, { cause: err }),

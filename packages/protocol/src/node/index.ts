@@ -1,8 +1,9 @@
 /**
  * `@rtt/protocol/node`: rtt connections over Node streams, handshake included. A server
  * serves an accepted socket with {@link serveConnection} and gives only the answers; a client
- * calls {@link connect} and makes requests. {@link StreamTransport} binds any of the core's
- * sessions to a duplex stream (a TLS socket, say), with backpressure.
+ * calls {@link connect} and makes requests; a server that is full turns a client away with
+ * {@link refuseConnection}. {@link StreamTransport} binds any of the core's sessions to a
+ * duplex stream (a TLS socket, say), with fairness between connections and backpressure.
  * @module
  */
 export {
@@ -14,8 +15,15 @@ export {
   type ReplyCallback,
   RttClient,
 } from './client.ts';
+export {
+  DEFAULT_REFUSE_WAIT_MS,
+  type RefuseConnectionOptions,
+  refuseConnection,
+} from './refuse.ts';
 export { type ServeConnectionOptions, serveConnection } from './serve.ts';
 export {
+  DEFAULT_MAX_BYTES_PER_TURN,
+  DEFAULT_MAX_UNSENT_BYTES,
   type StreamSession,
   StreamTransport,
   type StreamTransportOptions,

@@ -11,14 +11,29 @@ export interface ServeConnectionOptions extends ServerConnectionOptions {
   readonly firstBytes?: Uint8Array | undefined;
   /** After the server ends a connection, how long the client has to close; default 2000 ms. */
   readonly lingerMs?: number | undefined;
+  /**
+   * The most unsent answer bytes before the client is not read any more until it drains;
+   * default 262144 (256 KiB). See `StreamTransportOptions.maxUnsentBytes`.
+   */
+  readonly maxUnsentBytes?: number | undefined;
+  /**
+   * The most received bytes handled before other connections get their turn; default 4096.
+   * See `StreamTransportOptions.maxBytesPerTurn`.
+   */
+  readonly maxBytesPerTurn?: number | undefined;
 }
 
 /**
  * Serves one accepted connection, whichever wire it speaks (seed or framed), handshake
- * included, with Nagle's algorithm off on a TCP socket: the app gives only the answers, and hears of handshakes, requests and refusals
- * through `onEvent`. Resumes the stream (a socket accepted with `pauseOnConnect` arrives
- * paused). The connection ends when the client closes, when it is refused, or when
- * `signal` aborts; the stream's `'close'` event tells when it is over.
+ * included, with Nagle's algorithm off on a TCP socket: the app gives only the answers, and
+ * hears of handshakes, requests and refusals through `onEvent`. Resumes the stream (a socket
+ * accepted with `pauseOnConnect` arrives paused). Each connection gets a bounded share of the
+ * thread (`maxBytesPerTurn`), of memory for unsent answers (`maxUnsentBytes`) and of idle
+ * time once its keys are agreed (`idleTimeoutMs`, 5 minutes). The connection ends when the
+ * client closes, when it is refused or idle, or when `signal` aborts: then nothing more is
+ * read, the requests already read are answered, and only then does the client get its
+ * goodbye (ERROR SHUTTING_DOWN on the framed wire). The stream's `'close'` event tells when
+ * it is over.
  *
  * @example
  * import net from 'node:net';
@@ -37,11 +52,17 @@ export function serveConnection(stream: Duplex, options: ServeConnectionOptions)
   // back until the previous one is acknowledged, 40 ms with a delayed ACK (measured: a TIME
   // and a CLOCK sent together got their second answer 40 ms late).
   (stream as Duplex & { setNoDelay?: (noDelay: boolean) => unknown }).setNoDelay?.(true);
-  const transport = new StreamTransport(stream, { lingerMs: options.lingerMs });
+  const transport = new StreamTransport(stream, {
+    lingerMs: options.lingerMs,
+    maxUnsentBytes: options.maxUnsentBytes,
+    maxBytesPerTurn: options.maxBytesPerTurn,
+  });
   const connection = new ServerConnection(transport, options);
   const signal = options.signal;
   if (signal !== undefined) {
-    const onAbort = () => connection.shutdown();
+    // Requests read but still waiting for their turn are answered before the goodbye, so that
+    // a client can tell exactly which of its requests were served.
+    const onAbort = () => transport.stopReading(() => connection.shutdown());
     if (signal.aborted) queueMicrotask(onAbort);
     else {
       signal.addEventListener('abort', onAbort, { once: true });

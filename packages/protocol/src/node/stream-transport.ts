@@ -19,27 +19,57 @@ export interface StreamTransportOptions {
    */
   readonly lingerMs?: number | undefined;
   /**
-   * Stop reading while the stream's write buffer is full, until it drains; default true. A
-   * server wants this (a client that sends without reading must not make it queue answers
-   * without end). A client must not: its requests back up exactly when the server is busy
-   * answering, and not reading those answers would stall both sides for good.
+   * Stop reading while more than `maxUnsentBytes` of answers wait to be sent, until the
+   * stream drains; default true. A server wants this (a client that sends without reading
+   * must not make it queue answers without end). A client must not: its requests back up
+   * exactly when the server is busy answering, and not reading those answers would stall
+   * both sides for good.
    */
   readonly pauseOnBackpressure?: boolean | undefined;
+  /**
+   * The most bytes read off the stream that are given to the session before the transport
+   * yields to the event loop (`setImmediate`), so that one connection sending a flood cannot
+   * keep every other connection of the thread waiting; default 4096. The rest of a larger
+   * chunk waits, the stream paused, for the next turn. 0: no limit (a client, which has no
+   * other connection to be fair to).
+   */
+  readonly maxBytesPerTurn?: number | undefined;
+  /**
+   * With `pauseOnBackpressure`, the most bytes written and not yet sent (the stream's
+   * `writableLength`) before the next bytes read are given to the session; past it the
+   * stream is not read until it drains. Default 262144 (256 KiB), as Redis bounds a client's
+   * output buffer: a client that sends without reading costs about this plus the answers to
+   * one `maxBytesPerTurn` slice. A limit below the stream's high-water mark acts as that mark
+   * (`'drain'` only comes once a write has passed it).
+   */
+  readonly maxUnsentBytes?: number | undefined;
 }
 
 const DEFAULT_LINGER_MS = 2_000;
 
+/** Default of {@link StreamTransportOptions.maxBytesPerTurn}: 4 KiB. */
+export const DEFAULT_MAX_BYTES_PER_TURN = 4_096;
+
+/** Default of {@link StreamTransportOptions.maxUnsentBytes}: 256 KiB. */
+export const DEFAULT_MAX_UNSENT_BYTES = 256 * 1024;
+
 /**
  * Binds one of this package's sessions to a Node duplex stream (a `net.Socket`, a
- * `tls.TLSSocket`, anything with `write`/`end`/`cork`): every chunk read goes to
- * `session.push()` inside `cork()`/`uncork()`, so whatever the session answers for the
- * messages of one chunk leaves in one write (pipelined requests cost one system call per
- * chunk, not one per answer: measured 1.6x at pipeline 16).
+ * `tls.TLSSocket`, anything with `write`/`end`/`pause`/`resume`).
  *
- * Backpressure lives here, as in ws's adapter: when a write is refused (the peer is not
- * reading and the stream's buffer is past its high-water mark) the stream stops being read
- * until it drains, so a client that sends without reading costs at most about one chunk of
- * answers beyond the buffer, never an unbounded queue.
+ * - **One write per slice.** Whatever the session writes while it is given a slice of the
+ *   bytes read leaves in one `stream.write()` (the parts joined into one buffer), so
+ *   pipelined requests cost one system call per slice, not one per answer, and unsent
+ *   answers are a few buffers, not one object per answer.
+ * - **Fairness.** At most `maxBytesPerTurn` bytes are given to the session before the
+ *   transport yields to the event loop; the rest of a chunk waits, the stream paused. The
+ *   sessions accept any split of the bytes, so nothing else changes.
+ * - **Output limit.** Before each slice, a server's transport checks the answers not yet
+ *   sent: past `maxUnsentBytes` it stops reading until the stream drains, so a client that
+ *   sends without reading costs a bounded amount of memory.
+ * - **Endings.** `end()` sends what was written, then FIN; bytes read afterwards are dropped
+ *   (never given to the session), and a peer that does not close within `lingerMs` is
+ *   destroyed. `stopReading()` lets a server finish what it read before it says goodbye.
  *
  * @example
  * const transport = new StreamTransport(socket);
@@ -51,43 +81,50 @@ export class StreamTransport implements SessionTransport {
   readonly stream: Duplex;
   readonly #lingerMs: number;
   readonly #pauseOnBackpressure: boolean;
+  readonly #maxBytesPerTurn: number;
+  readonly #maxUnsentBytes: number;
   #session: StreamSession | undefined;
-  #delivering = false;
+  // What the session writes while it is given a slice, sent as one write afterwards.
+  #batch: Uint8Array[] | null = null;
+  #batchBytes = 0;
+  // Bytes read and not yet given to the session (the rest of a chunk cut by the budget).
+  readonly #pending: Uint8Array[] = [];
+  // Bytes given to the session since the transport last yielded to the event loop.
+  #spent = 0;
+  #immediate: NodeJS.Immediate | undefined;
+  #waitingForDrain = false;
+  // Whether the transport paused the stream (for fairness, the output limit, stopReading).
   #paused = false;
+  #readingStopped = false;
+  #afterStop: (() => void) | undefined;
   #ended = false;
   #linger: NodeJS.Timeout | undefined;
   readonly #onData = (chunk: Uint8Array): void => {
-    const session = this.#session;
-    if (session === undefined) return;
-    this.#delivering = true;
-    this.stream.cork();
-    try {
-      session.push(chunk);
-    } catch (err) {
-      // Bad input never throws out of a session; this is a bug on our side (a listener, a
-      // callback). Thrown from a socket listener it would take the whole thread down, and
-      // every connection on it: this connection goes instead, with the error.
-      this.abort(err);
-    } finally {
-      this.#delivering = false;
-      this.stream.uncork();
-    }
+    // After end() only the peer's own end matters; after stopReading() nothing more is read.
+    if (this.#session === undefined || this.#ended || this.#readingStopped) return;
+    this.#pending.push(chunk);
+    if (this.#immediate === undefined && !this.#waitingForDrain) this.#pump();
+  };
+  readonly #onTurn = (): void => {
+    this.#immediate = undefined;
+    this.#spent = 0;
+    this.#pump();
   };
   readonly #onDrain = (): void => {
-    this.#paused = false;
-    this.stream.resume();
+    this.#waitingForDrain = false;
+    this.#pump();
   };
   readonly #onClose = (): void => {
     clearTimeout(this.#linger);
+    this.#stopPumping();
     this.stream.off('data', this.#onData);
-    this.stream.off('drain', this.#onDrain);
     this.#session?.close();
   };
 
   /**
-   * @throws {TypeError} for something that is not a byte stream
+   * @throws {TypeError | RangeError} for something that is not a byte stream, or bad options
    * @example
-   * new StreamTransport(socket, { lingerMs: 500 });
+   * new StreamTransport(socket, { lingerMs: 500, maxUnsentBytes: 64 * 1024 });
    */
   constructor(stream: Duplex, options: StreamTransportOptions = {}) {
     if (
@@ -109,6 +146,19 @@ export class StreamTransport implements SessionTransport {
       2 ** 31 - 1,
     );
     this.#pauseOnBackpressure = options.pauseOnBackpressure ?? true;
+    const perTurn = assertInteger(
+      options.maxBytesPerTurn ?? DEFAULT_MAX_BYTES_PER_TURN,
+      'options.maxBytesPerTurn',
+      0,
+      Number.MAX_SAFE_INTEGER,
+    );
+    this.#maxBytesPerTurn = perTurn === 0 ? Number.POSITIVE_INFINITY : perTurn;
+    this.#maxUnsentBytes = assertInteger(
+      options.maxUnsentBytes ?? DEFAULT_MAX_UNSENT_BYTES,
+      'options.maxUnsentBytes',
+      0,
+      Number.MAX_SAFE_INTEGER,
+    );
   }
 
   /**
@@ -118,6 +168,18 @@ export class StreamTransport implements SessionTransport {
    */
   get ended(): boolean {
     return this.#ended;
+  }
+
+  /**
+   * Bytes read off the stream and not yet given to the session (the rest of a chunk waiting
+   * for its turn, or for the stream to drain).
+   * @example
+   * transport.pendingBytes; // 0 once a chunk is delivered
+   */
+  get pendingBytes(): number {
+    let n = 0;
+    for (const chunk of this.#pending) n += chunk.length;
+    return n;
   }
 
   /**
@@ -142,53 +204,75 @@ export class StreamTransport implements SessionTransport {
   }
 
   /**
-   * Writes the parts of one message; corked together unless a received chunk is being
-   * delivered (then the whole chunk's answers are corked already).
+   * Writes the parts of one message. While the session is given a slice of the bytes read,
+   * the parts are kept and sent with everything else it writes for that slice, in one write;
+   * otherwise they are written at once (corked together).
    * @example
    * transport.write(encodeRequest(1, Command.TIME, undefined, cipher));
    */
   write(parts: readonly Uint8Array[]): void {
     const stream = this.stream;
     if (this.#ended || stream.destroyed || !stream.writable) return;
-    let ok = true;
+    const batch = this.#batch;
+    if (batch !== null) {
+      for (const part of parts) {
+        if (part.length === 0) continue;
+        batch.push(part);
+        this.#batchBytes += part.length;
+      }
+      return;
+    }
     if (parts.length === 1 || (parts.length === 2 && (parts[1] as Uint8Array).length === 0)) {
       // The common case, one part (a request or answer with no payload): no cork needed.
-      ok = stream.write(parts[0] as Uint8Array);
-    } else {
-      const cork = !this.#delivering;
-      if (cork) stream.cork();
-      try {
-        for (const part of parts) if (part.length > 0) ok = stream.write(part);
-      } finally {
-        if (cork) stream.uncork();
-      }
+      stream.write(parts[0] as Uint8Array);
+      return;
     }
-    if (!ok && !this.#paused && this.#pauseOnBackpressure) {
-      this.#paused = true;
-      stream.pause();
-      stream.once('drain', this.#onDrain);
+    stream.cork();
+    try {
+      for (const part of parts) if (part.length > 0) stream.write(part);
+    } finally {
+      stream.uncork();
     }
   }
 
   /**
-   * Ends the stream after what was written, and destroys it if the peer has not closed its
-   * side within the linger time. The stream is still read (and the bytes dropped by the
-   * session) so that the peer's own end is seen.
+   * Stops reading the stream, for a server that is closing: the bytes already read are still
+   * given to the session (at the usual pace, within the output limit), and then `callback`
+   * runs, once, so that the session answers everything it received before it says goodbye.
+   * Nothing read later reaches the session. Does not call `callback` if the transport ends
+   * or the stream closes first (the session is over then anyway).
+   * @example
+   * signal.addEventListener('abort', () => transport.stopReading(() => connection.shutdown()));
+   */
+  stopReading(callback: () => void): void {
+    if (this.#ended || this.stream.destroyed) return;
+    this.#readingStopped = true;
+    this.#pause();
+    // Called from the session (a listener) in the middle of a slice: the slice is finished
+    // first, by #pump.
+    if (this.#pending.length === 0 && this.#batch === null) callback();
+    else this.#afterStop = callback;
+  }
+
+  /**
+   * Ends the stream after what was written (the answers to the slice being delivered
+   * included), and destroys it if the peer has not closed its side within the linger time.
+   * Bytes read from then on are dropped, never given to the session, but the stream is
+   * still read so that the peer's own end is seen.
    * @example
    * transport.end();
    */
   end(): void {
     if (this.#ended) return;
+    this.#flush();
     this.#ended = true;
+    this.#stopPumping();
     const stream = this.stream;
     if (stream.destroyed) return;
     stream.end();
-    if (this.#paused) {
-      // Nothing more will be written, so a peer that never reads may keep nothing paused.
-      this.#paused = false;
-      stream.off('drain', this.#onDrain);
-      stream.resume();
-    }
+    // Nothing more will be written or delivered: a peer that never reads keeps nothing paused.
+    this.#paused = false;
+    stream.resume();
     this.#linger = setTimeout(() => stream.destroy(), this.#lingerMs);
     this.#linger.unref();
   }
@@ -201,8 +285,102 @@ export class StreamTransport implements SessionTransport {
    */
   abort(error?: unknown): void {
     this.#ended = true;
+    this.#batch = null;
+    this.#stopPumping();
     clearTimeout(this.#linger);
     if (error === undefined) this.stream.destroy();
     else this.stream.destroy(error instanceof Error ? error : new Error(String(error)));
+  }
+
+  // Gives the pending bytes to the session, a slice at a time, until they are gone, the turn's
+  // budget is spent (then again on the next turn) or the output is over its limit (then again
+  // on 'drain').
+  #pump(): void {
+    const pending = this.#pending;
+    while (pending.length > 0) {
+      if (this.#ended) return;
+      if (this.#overLimit()) {
+        this.#waitingForDrain = true;
+        this.#pause();
+        this.stream.once('drain', this.#onDrain);
+        return;
+      }
+      const room = this.#maxBytesPerTurn - this.#spent;
+      if (room <= 0) {
+        this.#pause();
+        this.#immediate = setImmediate(this.#onTurn);
+        return;
+      }
+      const chunk = pending[0] as Uint8Array;
+      let slice = chunk;
+      if (chunk.length > room) {
+        slice = chunk.subarray(0, room);
+        pending[0] = chunk.subarray(room);
+      } else {
+        pending.shift();
+      }
+      this.#spent += slice.length;
+      this.#deliver(slice);
+    }
+    const afterStop = this.#afterStop;
+    if (afterStop !== undefined) {
+      this.#afterStop = undefined;
+      afterStop();
+    } else if (this.#paused && !this.#readingStopped && !this.#ended) {
+      this.#paused = false;
+      this.stream.resume();
+    }
+  }
+
+  #deliver(slice: Uint8Array): void {
+    this.#batch = [];
+    try {
+      (this.#session as StreamSession).push(slice);
+    } catch (err) {
+      // Bad input never throws out of a session; this is a bug on our side (a listener, a
+      // callback). Thrown from a socket listener it would take the whole thread down, and
+      // every connection on it: this connection goes instead, with the error.
+      this.abort(err);
+    } finally {
+      this.#flush();
+    }
+  }
+
+  // Sends what the session wrote for the slice being delivered, in one write.
+  #flush(): void {
+    const batch = this.#batch;
+    if (batch === null) return;
+    this.#batch = null;
+    const bytes = this.#batchBytes;
+    this.#batchBytes = 0;
+    const stream = this.stream;
+    if (batch.length === 0 || this.#ended || stream.destroyed || !stream.writable) return;
+    stream.write(batch.length === 1 ? (batch[0] as Uint8Array) : Buffer.concat(batch, bytes));
+  }
+
+  // 'drain' comes only once a write has passed the high-water mark, so only then is waiting
+  // for it safe: a limit below that mark acts as the mark.
+  #overLimit(): boolean {
+    const stream = this.stream;
+    return (
+      this.#pauseOnBackpressure &&
+      stream.writableLength > this.#maxUnsentBytes &&
+      stream.writableNeedDrain
+    );
+  }
+
+  #pause(): void {
+    if (this.#paused) return;
+    this.#paused = true;
+    this.stream.pause();
+  }
+
+  #stopPumping(): void {
+    this.#pending.length = 0;
+    this.#afterStop = undefined;
+    if (this.#immediate !== undefined) clearImmediate(this.#immediate);
+    this.#immediate = undefined;
+    if (this.#waitingForDrain) this.stream.off('drain', this.#onDrain);
+    this.#waitingForDrain = false;
   }
 }

@@ -1,0 +1,105 @@
+/// <reference types="node" />
+import type { Duplex } from 'node:stream';
+import { assertInteger } from '@rtt/cipher/assert';
+import { ErrorCode, MAGIC } from '../constants.ts';
+import { concatFrame, encodeError } from '../encoder.ts';
+
+/** Options for {@link refuseConnection}. */
+export interface RefuseConnectionOptions {
+  /**
+   * How long to wait for the client's first bytes, which tell its wire, in milliseconds;
+   * default 1000. A client still silent then is closed without a word.
+   */
+  readonly waitMs?: number | undefined;
+  /**
+   * After the ERROR frame, how long the client has to close its side before the socket is
+   * destroyed, in milliseconds; default 2000 (as `StreamTransport`'s `lingerMs`).
+   */
+  readonly lingerMs?: number | undefined;
+}
+
+/** Default of {@link RefuseConnectionOptions.waitMs}. */
+export const DEFAULT_REFUSE_WAIT_MS = 1_000;
+
+const DEFAULT_LINGER_MS = 2_000;
+const BUSY_MESSAGE = 'server busy: too many connections, try again later';
+const noop = () => {};
+
+/**
+ * Turns away a connection the server has no room for (over its `--max-connections`), as
+ * cheaply as can be and telling the client why where its wire allows: it reads the first
+ * bytes (at most `waitMs`); a framed client (first byte `R`) gets an ERROR frame SERVER_BUSY
+ * in clear (no keys were agreed, as with HANDSHAKE_TIMEOUT) and a FIN, then the socket is
+ * destroyed when the client closes or after `lingerMs`. Anything else (the seed wire, which
+ * has no way to say it, garbage, silence) is destroyed at once. `connect` in this package
+ * turns the frame into a `ServerBusyError` (`RTT_ERR_SERVER_BUSY`).
+ *
+ * It never throws for what the socket does (an error on it is swallowed) and always ends with
+ * the socket destroyed, so the caller need not watch it. The stream may arrive paused (a
+ * server with `pauseOnConnect`).
+ * @throws {TypeError | RangeError} for bad options (the stream is destroyed first)
+ * @example
+ * import net from 'node:net';
+ * import { refuseConnection, serveConnection } from '@rtt/protocol/node';
+ *
+ * let open = 0;
+ * net.createServer({ pauseOnConnect: true }, (socket) => {
+ *   if (open >= 10_000) return refuseConnection(socket);
+ *   open += 1;
+ *   socket.once('close', () => { open -= 1; });
+ *   socket.on('error', () => {});
+ *   serveConnection(socket, { answer });
+ * }).listen(7777);
+ */
+export function refuseConnection(stream: Duplex, options: RefuseConnectionOptions = {}): void {
+  let waitMs: number;
+  let lingerMs: number;
+  try {
+    waitMs = assertInteger(
+      options.waitMs ?? DEFAULT_REFUSE_WAIT_MS,
+      'options.waitMs',
+      0,
+      2 ** 31 - 1,
+    );
+    lingerMs = assertInteger(
+      options.lingerMs ?? DEFAULT_LINGER_MS,
+      'options.lingerMs',
+      0,
+      2 ** 31 - 1,
+    );
+  } catch (err) {
+    stream.destroy();
+    throw err;
+  }
+  // A reset from a client being turned away is nobody's business, and must not crash anyone.
+  stream.on('error', noop);
+  if (stream.destroyed) return;
+  const destroy = () => stream.destroy();
+  let timer = setTimeout(destroy, waitMs);
+  timer.unref();
+  const onData = (chunk: Uint8Array) => {
+    if (chunk.length === 0) return;
+    stream.off('data', onData);
+    stream.off('end', destroy);
+    clearTimeout(timer);
+    if (chunk[0] !== MAGIC[0] || !stream.writable) {
+      stream.destroy();
+      return;
+    }
+    // Read on, dropping the bytes, so that the client's own close is seen; the frame goes
+    // out first.
+    stream.on('data', noop);
+    stream.once('end', () => {
+      if (stream.writableFinished) destroy();
+      else stream.once('finish', destroy);
+    });
+    stream.end(concatFrame(encodeError(ErrorCode.SERVER_BUSY, BUSY_MESSAGE)));
+    timer = setTimeout(destroy, lingerMs);
+    timer.unref();
+  };
+  stream.on('data', onData);
+  // A client that leaves before it says anything.
+  stream.once('end', destroy);
+  stream.once('close', () => clearTimeout(timer));
+  stream.resume();
+}
