@@ -2,6 +2,7 @@ import { UsageError } from '@rtt/cli-support';
 import { describe, expect, it } from 'vitest';
 import { parseServerArgs } from './cli.ts';
 import { displayAddress } from './context.ts';
+import { defaultMaxConnections, openFileLimit } from './limits.ts';
 
 describe('parseServerArgs', () => {
   it("has the seed's defaults", async () => {
@@ -37,7 +38,32 @@ describe('parseServerArgs', () => {
     });
   });
 
+  it('limits idle time, unread output and connections, with defaults', async () => {
+    expect(await parseServerArgs([])).toMatchObject({
+      idleTimeout: 300_000,
+      maxUnsentBytes: 262_144,
+      maxConnections: defaultMaxConnections(openFileLimit()),
+    });
+    expect(
+      await parseServerArgs([
+        '--idle-timeout',
+        '0',
+        '--max-output',
+        '64',
+        '--max-connections',
+        '500',
+      ]),
+    ).toMatchObject({ idleTimeout: 0, maxUnsentBytes: 65_536, maxConnections: 500 });
+    expect(await parseServerArgs(['--idle-timeout', '1.5'])).toMatchObject({ idleTimeout: 1_500 });
+  });
+
   it.each([
+    [['--idle-timeout', '-1']],
+    [['--idle-timeout', 'soon']],
+    [['--max-output', '0']],
+    [['--max-output', '1.5']],
+    [['--max-connections', '0']],
+    [['--max-connections', 'many']],
     [['--log-file']],
     [['--log-file', 'a.log', '--log-file', 'b.log']],
     [['-p', '70000']],

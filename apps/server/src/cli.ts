@@ -1,5 +1,6 @@
 import { isIP } from 'node:net';
 import { answeredHelpOrVersion, commandLine, integerIn, UsageError } from '@rtt/cli-support';
+import { defaultMaxConnections, openFileLimit } from './limits.ts';
 import { LOG_LEVELS, type LogLevel } from './logger.ts';
 import { TEMPERATURE_SOURCES, type TemperatureSourceName } from './temperature.ts';
 
@@ -11,6 +12,12 @@ export interface ServerOptions {
   threads: number;
   handshakeTimeout: number;
   closeTimeout: number;
+  /** Milliseconds a client with agreed keys may send nothing; 0: no limit. */
+  idleTimeout: number;
+  /** Bytes of answers a client may leave unread before the server stops reading it. */
+  maxUnsentBytes: number;
+  /** Connections served at once; past it new clients are turned away. */
+  maxConnections: number;
   temperatureSource: TemperatureSourceName;
   logLevel: LogLevel;
   logFormat: 'text' | 'json';
@@ -60,6 +67,21 @@ export async function parseServerArgs(
       default: 5,
       describe: 'seconds open sessions get to finish on Ctrl+C',
     })
+    .option('idle-timeout', {
+      type: 'number',
+      default: 300,
+      describe: 'seconds a client may send nothing once its keys are agreed (0: no limit)',
+    })
+    .option('max-output', {
+      type: 'number',
+      default: 256,
+      describe: 'KiB of answers a client may leave unread before the server stops reading it',
+    })
+    .option('max-connections', {
+      type: 'number',
+      describe:
+        'clients served at once; more are turned away (default: the open-file limit less a reserve)',
+    })
     .option('temperature-source', {
       choices: TEMPERATURE_SOURCES,
       default: 'auto' as TemperatureSourceName,
@@ -107,6 +129,13 @@ export async function parseServerArgs(
     threads: integerIn('thread count', parsed.threads, 0, 1024),
     handshakeTimeout: seconds('handshake timeout', parsed['handshake-timeout']),
     closeTimeout: seconds('close timeout', parsed['close-timeout']),
+    idleTimeout:
+      Number(parsed['idle-timeout']) === 0 ? 0 : seconds('idle timeout', parsed['idle-timeout']),
+    maxUnsentBytes: integerIn('output limit (KiB)', parsed['max-output'], 1, 1024 * 1024) * 1024,
+    maxConnections:
+      parsed['max-connections'] === undefined
+        ? defaultMaxConnections(openFileLimit())
+        : integerIn('connection limit', parsed['max-connections'], 1, 10_000_000),
     temperatureSource: parsed['temperature-source'] as TemperatureSourceName,
     logLevel: parsed['log-level'] as LogLevel,
     logFormat: parsed['log-format'] as 'text' | 'json',

@@ -11,6 +11,10 @@ export interface ConnectionContext {
 /** Settings every session thread gets once, as the pool's `data`. */
 export interface SessionConfig {
   handshakeTimeout: number;
+  /** Milliseconds of silence once the keys are agreed; 0: no limit. */
+  idleTimeout: number;
+  /** Unread answer bytes before a client is not read any more. */
+  maxUnsentBytes: number;
   temperatureSource: TemperatureSourceName;
   log: {
     level: LogLevel;

@@ -21,6 +21,8 @@ function recorder() {
     success: at('success'),
     info: at('info'),
     debug: at('debug'),
+    event: (level: string, _kind: string, message: () => string) =>
+      void lines.push(`${level} ${message()}`),
     enabled: () => true,
   } as unknown as Log;
   const control = {
@@ -29,7 +31,7 @@ function recorder() {
     },
     closeReason: (reason: string) => void reasons.push(reason),
   } as unknown as SessionControl;
-  const onEvent = sessionEvents(log, control, '127.0.0.1 port 43570');
+  const onEvent = sessionEvents(log, control, () => '127.0.0.1 port 43570');
   return { onEvent, lines, reasons, requests: () => requests };
 }
 

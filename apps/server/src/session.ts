@@ -40,15 +40,17 @@ const HELLO_REFUSALS = new Set([
 ]);
 
 /**
- * Turns what a session reports into the server's log lines and the pool's counters.
+ * Turns what a session reports into the server's log lines and the pool's counters. `who`
+ * names the client; it is built only for a line that is written (a thread holds thousands of
+ * idle sessions, and a name kept per session is memory for nothing).
  *
  * @example
- * serveConnection(socket, { answer, onEvent: sessionEvents(log, control, '127.0.0.1 port 43570') });
+ * serveConnection(socket, { answer, onEvent: sessionEvents(log, control, () => '127.0.0.1 port 43570') });
  */
 export function sessionEvents(
   log: Log,
   control: SessionControl,
-  who: string,
+  who: () => string,
 ): (event: ServerSessionEvent) => void {
   return (event) => {
     switch (event.type) {
@@ -69,15 +71,23 @@ export function sessionEvents(
             : event.wire === 'seed' && error.code === 'RTT_ERR_BAD_PUBLIC_KEY'
               ? `seed ${error.message}, not in the group`
               : error.message;
-        log.warning(`Closing ${who}: ${why}`);
+        log.event('warning', 'bad clients closed', () => `Closing ${who()}: ${why}`);
         return;
       }
       case 'rekey':
-        log.debug(`Weak shared secret with ${who}; waiting for a new hello`);
+        log.event(
+          'debug',
+          'weak keys re-keyed',
+          () => `Weak shared secret with ${who()}; waiting for a new hello`,
+        );
         return;
       case 'clear-text':
         // The seed wire has no way to re-key: the session is served, and the log says so.
-        log.warning(`Session with ${who} has shared key 256 = 0 mod 256: it travels in clear`);
+        log.event(
+          'warning',
+          'sessions in clear',
+          () => `Session with ${who()} has shared key 256 = 0 mod 256: it travels in clear`,
+        );
         return;
       case 'ready':
         return;
@@ -99,14 +109,23 @@ export const serveClient: SessionHandler<ConnectionContext> = (
   control,
 ) => {
   const { log, answer, config } = threadState(control.data);
-  const who = `${context.address} port ${context.port}`;
-  socket.on('error', (err: NodeJS.ErrnoException) => {
-    log.debug(`Socket error with ${who}: ${err.code ?? err.message}`);
-  });
+  const who = () => `${context.address} port ${context.port}`;
+  // The pool listens for errors already; this listener is only for the debug line.
+  if (log.enabled('debug')) {
+    socket.on('error', (err: NodeJS.ErrnoException) => {
+      log.event(
+        'debug',
+        'socket errors',
+        () => `Socket error with ${who()}: ${err.code ?? err.message}`,
+      );
+    });
+  }
   serveConnection(socket, {
     answer,
     onEvent: sessionEvents(log, control, who),
     handshakeTimeoutMs: config.handshakeTimeout,
+    idleTimeoutMs: config.idleTimeout,
+    maxUnsentBytes: config.maxUnsentBytes,
     signal: control.signal,
   });
 };

@@ -42,4 +42,12 @@ describe('resolvePoolOptions', () => {
     expect(() => resolvePoolOptions({ closeTimeout: -1 })).toThrow(RangeError);
     expect(() => resolvePoolOptions({ session: '' })).toThrow(TypeError);
   });
+
+  it('passes resourceLimits on, and rejects one that is not an object', () => {
+    expect(resolvePoolOptions({ resourceLimits: { maxYoungGenerationSizeMb: 4 } })).toMatchObject({
+      resourceLimits: { maxYoungGenerationSizeMb: 4 },
+    });
+    expect(resolvePoolOptions().resourceLimits).toBeUndefined();
+    expect(() => resolvePoolOptions({ resourceLimits: 4 as never })).toThrow(TypeError);
+  });
 });

@@ -1,5 +1,7 @@
 import { randomUUID } from 'node:crypto';
+import { closeSync, openSync } from 'node:fs';
 import type { Socket } from 'node:net';
+import { devNull } from 'node:os';
 import { extname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { BroadcastChannel, threadId } from 'node:worker_threads';
@@ -22,12 +24,39 @@ export interface PoolStats {
   waiting: number;
   /** Sessions and tasks finished so far. */
   completed: number;
+  /**
+   * Connections destroyed because they could not be moved to a thread: the process had no
+   * file descriptor left for the move (`closedBy: 'no-descriptor'` or `'transfer-failed'`).
+   */
+  dropped: number;
 }
 
 interface Held {
   socket: Socket;
   context: unknown;
   resolve: (summary: SessionSummary) => void;
+}
+
+/** The parts of Node's socket internals the pool looks at to see a move that went nowhere. */
+type SocketInternals = Socket & { _handle?: { fd?: number; close?: () => void } | null };
+
+/**
+ * Moving a socket to a thread needs one more file descriptor for a moment. Without one, Node
+ * (26.10, measured with `ulimit -n`) drops the move silently: no error, no message in the
+ * thread, and the socket's handle left open in this thread with nobody to close it (the
+ * client sits in CLOSE-WAIT for ever and the task never ends). Opening and closing the null
+ * device first tells, for two system calls, whether a descriptor is free; only this thread
+ * opens descriptors (it accepts), so the answer holds until the move.
+ */
+function noDescriptorLeft(): string | undefined {
+  try {
+    closeSync(openSync(devNull, 'r'));
+    return undefined;
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'EMFILE' || code === 'ENFILE') return code;
+    return undefined;
+  }
 }
 
 // The worker entry sits beside this file with the same extension: worker.ts when run from
@@ -61,13 +90,23 @@ export class ConnectionPool<TContext = unknown, TTask = unknown, TResult = unkno
   #inlineTask: Promise<TaskHandler> | undefined;
   #inlineCompleted = 0;
   readonly #backlog: Held[] = [];
-  readonly #inFlight = new Set<Promise<unknown>>();
+  /** Sessions and tasks not yet settled; `close()` waits for none to be left. */
+  #pending = 0;
+  #whenIdle: (() => void)[] = [];
   #connections = 0;
+  #dropped = 0;
   #closing: Promise<void> | undefined;
 
   constructor(options: PoolOptions = {}) {
     this.options = Object.freeze(resolvePoolOptions(options));
-    if (this.options.threads === 0) return;
+    if (this.options.threads === 0) {
+      // Loaded now, while descriptors are free (see worker.ts); a failure shows at adopt().
+      if (this.options.session !== undefined) {
+        this.#inlineSession = loadDefaultExport<SessionHandler>(this.options.session, 'session');
+        this.#inlineSession.catch(() => {});
+      }
+      return;
+    }
     assertSocketTransfer();
     const channelName = `rtt-pool:${randomUUID()}`;
     this.#channel = new BroadcastChannel(channelName);
@@ -98,6 +137,9 @@ export class ConnectionPool<TContext = unknown, TTask = unknown, TResult = unkno
       idleTimeout,
       // Session threads do socket I/O on their event loop: Atomics.wait would block it.
       atomics: 'disabled',
+      ...(this.options.resourceLimits === undefined
+        ? {}
+        : { resourceLimits: this.options.resourceLimits }),
       loadBalancer: (_task, workers) => this.#placement?.choose(workers) ?? null,
     });
     // A dead thread's tasks are rejected one by one; this only catches what has no task.
@@ -123,37 +165,57 @@ export class ConnectionPool<TContext = unknown, TTask = unknown, TResult = unkno
     }
     if (this.#piscina === undefined) return this.#serveInline(socket, context);
     return new Promise<SessionSummary>((resolve) => {
-      const held: Held = { socket, context, resolve };
-      if (this.#placement?.mustHold) this.#backlog.push(held);
-      else this.#dispatch(held);
+      if (this.#placement?.mustHold) this.#backlog.push({ socket, context, resolve });
+      else this.#dispatch(socket, context, resolve);
     });
   }
 
   async #serveInline(socket: Socket, context: TContext): Promise<SessionSummary> {
     this.#inlineSession ??= loadDefaultExport<SessionHandler>(this.options.session, 'session');
     this.#connections += 1;
-    const served = this.#inlineSession.then(
-      (handler) =>
-        serveSession(handler, socket, context, this.#inline, threadId, this.options.data),
-      (err: unknown) => {
-        socket.destroy();
-        return emptySummary('handler-error', err instanceof Error ? err.message : String(err));
-      },
-    );
-    this.#inFlight.add(served);
+    this.#pending += 1;
     try {
-      return await served;
+      return await this.#inlineSession.then(
+        (handler) =>
+          serveSession(handler, socket, context, this.#inline, threadId, this.options.data),
+        (err: unknown) => {
+          // Not kept: a later connection tries again (descriptors may have come free).
+          this.#inlineSession = undefined;
+          socket.destroy();
+          return emptySummary('handler-error', err instanceof Error ? err.message : String(err));
+        },
+      );
     } finally {
-      this.#inFlight.delete(served);
       this.#connections -= 1;
       this.#inlineCompleted += 1;
+      this.#settled();
     }
   }
 
-  #dispatch({ socket, context, resolve }: Held): void {
+  // Per connection this keeps one pair of callbacks and piscina's task: the main thread holds
+  // every open connection's bookkeeping for as long as it lasts.
+  #dispatch(socket: Socket, context: unknown, resolve: (summary: SessionSummary) => void): void {
+    const noDescriptor = noDescriptorLeft();
+    if (noDescriptor !== undefined) {
+      socket.destroy();
+      this.#dropped += 1;
+      resolve(emptySummary('no-descriptor', noDescriptor));
+      return;
+    }
+    const handle = (socket as SocketInternals)._handle;
     const transferList = [socket];
     this.#connections += 1;
+    this.#pending += 1;
     const run = this.#submit<SessionSummary>({ kind: 'session', socket, context }, transferList);
+    let done = false;
+    const finish = (summary: SessionSummary) => {
+      if (done) return;
+      done = true;
+      this.#connections -= 1;
+      resolve(summary);
+      this.#settled();
+      this.#release();
+    };
     // Once moved, the socket left here is a destroyed shell, yet piscina keeps the transfer
     // list until the task ends, that is for the whole connection: let go of the shell now.
     // A socket still waiting in a queue to move is kept.
@@ -161,23 +223,31 @@ export class ConnectionPool<TContext = unknown, TTask = unknown, TResult = unkno
     if (socket.destroyed) {
       transferList.length = 0;
       unsent = undefined;
+      // A move that went nowhere leaves the handle open here (see noDescriptorLeft): close
+      // it, and end this connection now; piscina's task for it never starts and is dropped
+      // with the threads.
+      if (typeof handle?.fd === 'number' && handle.fd >= 0) {
+        handle.close?.();
+        this.#dropped += 1;
+        finish(emptySummary('transfer-failed', 'the socket could not be moved to a thread'));
+      }
     }
-    const tracked = run.then(
-      (summary) => summary,
-      (err: unknown) => {
-        if (unsent !== undefined && !unsent.destroyed) unsent.destroy();
-        const detail = err instanceof Error ? err.message : String(err);
-        const closedBy = this.#closing !== undefined ? 'forced' : 'worker-exit';
-        return emptySummary(closedBy, detail);
-      },
-    );
-    this.#inFlight.add(tracked);
-    void tracked.then((summary) => {
-      this.#inFlight.delete(tracked);
-      this.#connections -= 1;
-      resolve(summary);
-      this.#release();
+    run.then(finish, (err: unknown) => {
+      if (unsent !== undefined && !unsent.destroyed) unsent.destroy();
+      const detail = err instanceof Error ? err.message : String(err);
+      finish(emptySummary(this.#closing !== undefined ? 'forced' : 'worker-exit', detail));
     });
+  }
+
+  #settled(): void {
+    this.#pending -= 1;
+    if (this.#pending === 0) for (const wake of this.#whenIdle.splice(0)) wake();
+  }
+
+  /** Resolves once no session or task is left unsettled. */
+  #idle(): Promise<void> {
+    if (this.#pending === 0) return Promise.resolve();
+    return new Promise((resolve) => this.#whenIdle.push(resolve));
   }
 
   /** Hands a task to piscina, telling placement that this is a new task, not a queued one. */
@@ -197,7 +267,7 @@ export class ConnectionPool<TContext = unknown, TTask = unknown, TResult = unkno
   #release(): void {
     while (this.#backlog.length > 0 && !this.#placement?.mustHold) {
       const next = this.#backlog.shift();
-      if (next !== undefined) this.#dispatch(next);
+      if (next !== undefined) this.#dispatch(next.socket, next.context, next.resolve);
     }
   }
 
@@ -225,14 +295,13 @@ export class ConnectionPool<TContext = unknown, TTask = unknown, TResult = unkno
     } else {
       run = this.#submit<TResult>({ kind: 'task', task });
     }
-    const tracked = run.catch((err: unknown) => {
-      throw new TaskFailedError('the task failed', { cause: err });
-    });
-    this.#inFlight.add(tracked);
+    this.#pending += 1;
     try {
-      return await tracked;
+      return await run;
+    } catch (err) {
+      throw new TaskFailedError('the task failed', { cause: err });
     } finally {
-      this.#inFlight.delete(tracked);
+      this.#settled();
       this.#release();
     }
   }
@@ -244,6 +313,7 @@ export class ConnectionPool<TContext = unknown, TTask = unknown, TResult = unkno
       connections: this.#connections,
       waiting: this.#backlog.length + (this.#placement?.queued ?? 0),
       completed: this.#piscina?.completed ?? this.#inlineCompleted,
+      dropped: this.#dropped,
     };
   }
 
@@ -271,12 +341,12 @@ export class ConnectionPool<TContext = unknown, TTask = unknown, TResult = unkno
     const deadline = new Promise<void>((resolve) => {
       timer = setTimeout(resolve, timeout);
     });
-    await Promise.race([Promise.allSettled([...this.#inFlight]), deadline]);
+    await Promise.race([this.#idle(), deadline]);
     clearTimeout(timer);
     this.#inline.forceAll();
     await this.#piscina?.destroy();
     // Let the last summaries (forced ones included) reach their callers.
-    await Promise.allSettled([...this.#inFlight]);
+    await this.#idle();
     this.#channel?.close();
   }
 }

@@ -16,6 +16,13 @@ export type CloseReason =
   | 'forced'
   /** The thread serving it died (an uncaught exception in a callback); it was replaced. */
   | 'worker-exit'
+  /**
+   * It never reached a thread: the process had no file descriptor left to move it with
+   * (`error` is `EMFILE` or `ENFILE`). The socket was destroyed at once.
+   */
+  | 'no-descriptor'
+  /** It never reached a thread: Node dropped the move (no descriptor left); it was closed. */
+  | 'transfer-failed'
   /** The session handler gave its own reason. */
   | (string & {});
 
@@ -35,12 +42,25 @@ export interface SessionSummary {
 
 /** What a session handler gets besides its socket and context. */
 export interface SessionControl {
-  /** Aborted when the pool starts closing: finish up and close the socket. */
+  /**
+   * Aborted when the pool starts closing: finish up and close the socket. Made on first use;
+   * a server holding many idle connections can use {@link SessionControl.onShutdown} instead,
+   * which costs one callback (an `AbortSignal` with one listener is about 0.5 KiB).
+   */
   readonly signal: AbortSignal;
   /** The worker thread's id. */
   readonly threadId: number;
   /** The pool's `options.data`, the same in every thread (set up per-thread state from it). */
   readonly data: unknown;
+  /**
+   * Calls `callback` once when the pool starts closing (at once, in a microtask, if it has
+   * already begun): the same moment `signal` aborts. One callback per session; a second call
+   * replaces the first.
+   *
+   * @example
+   * control.onShutdown(() => socket.end('bye\n'));
+   */
+  onShutdown(callback: () => void): void;
   /** Counts requests for the summary. */
   countRequest(count?: number): void;
   /** Sets the summary's `closedBy` (the first reason given wins). */

@@ -19,6 +19,14 @@ channel.onmessage = (event) => {
 let sessionHandler: Promise<SessionHandler> | undefined;
 let taskHandler: Promise<TaskHandler> | undefined;
 
+// The session module loads as the thread starts, not with its first connection: under a flood
+// that has taken every file descriptor, importing (which opens files) would fail for every
+// session of the thread.
+if (config.session !== undefined) {
+  sessionHandler = loadDefaultExport<SessionHandler>(config.session, 'session');
+  sessionHandler.catch(() => {});
+}
+
 export default async function poolTask(message: TaskMessage): Promise<unknown> {
   if (message.kind === 'session') {
     sessionHandler ??= loadDefaultExport<SessionHandler>(config.session, 'session');
@@ -26,6 +34,8 @@ export default async function poolTask(message: TaskMessage): Promise<unknown> {
     try {
       handler = await sessionHandler;
     } catch (err) {
+      // Not kept: a later connection tries again (descriptors may have come free).
+      sessionHandler = undefined;
       message.socket.destroy();
       throw err;
     }

@@ -5,6 +5,7 @@ import {
   createPool,
   NoTaskModuleError,
   PoolClosedError,
+  type SessionControl,
   type SessionSummary,
   TaskFailedError,
 } from '../src/index.ts';
@@ -274,5 +275,70 @@ describe('the session registry', () => {
     expect(await summaries[20]).toMatchObject({ closedBy: 'forced' });
     expect(sessions.size).toBe(0);
     server.close();
+  });
+});
+
+describe('session control', () => {
+  it('calls onShutdown once when closing begins, and at once for a session that starts after', async () => {
+    const sessions = new SessionRegistry();
+    const told: string[] = [];
+    const handler = (socket: Socket, context: unknown, control: SessionControl) => {
+      control.onShutdown(() => {
+        told.push(String(context));
+        socket.end('bye');
+      });
+      socket.resume();
+    };
+    const summaries: Promise<SessionSummary>[] = [];
+    let next = 0;
+    const server = net.createServer({ pauseOnConnect: true }, (socket) => {
+      next += 1;
+      summaries.push(serveSession(handler, socket, `s${next}`, sessions, 0, undefined));
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as AddressInfo;
+    const first = await connect(port);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    sessions.closeAll();
+    sessions.closeAll();
+    expect(await first.next()).toBe('bye');
+    const late = await connect(port);
+    expect(await late.next()).toBe('bye');
+    expect(told).toEqual(['s1', 's2']);
+    first.socket.end();
+    late.socket.end();
+    expect(await Promise.all(summaries)).toMatchObject([
+      { closedBy: 'shutdown' },
+      { closedBy: 'shutdown' },
+    ]);
+    server.close();
+  });
+
+  it('makes the signal only when asked, already aborted if closing has begun', async () => {
+    const sessions = new SessionRegistry();
+    sessions.closeAll();
+    let signal: AbortSignal | undefined;
+    const handler = (socket: Socket, _context: unknown, control: SessionControl) => {
+      signal = control.signal;
+      expect(control.signal).toBe(signal);
+      socket.destroy();
+    };
+    const server = net.createServer({ pauseOnConnect: true }, (socket) => {
+      void serveSession(handler, socket, {}, sessions, 0, undefined);
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const client = await connect((server.address() as AddressInfo).port);
+    await client.closed;
+    expect(signal?.aborted).toBe(true);
+    server.close();
+  });
+
+  it('counts no dropped connection in ordinary use', async () => {
+    const p = pool({ threads: 1 });
+    const server = await served(p);
+    const client = await connect(server.port);
+    client.socket.end();
+    await server.summaries[0];
+    expect(p.stats).toMatchObject({ connections: 0, dropped: 0 });
   });
 });

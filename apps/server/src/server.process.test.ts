@@ -1,0 +1,149 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import net from 'node:net';
+import { connect } from '@rtt/protocol/node';
+import { afterEach, describe, expect, it } from 'vitest';
+
+// The real server in a child process, on 127.0.0.1 and a port the system picks.
+const MAIN = new URL('./main.ts', import.meta.url).pathname;
+
+interface Server {
+  child: ChildProcess;
+  port: number;
+  lines: string[];
+  exited: Promise<number | null>;
+}
+
+const running: Server[] = [];
+const sockets: net.Socket[] = [];
+afterEach(() => {
+  for (const socket of sockets.splice(0)) socket.destroy();
+  for (const server of running.splice(0)) server.child.kill('SIGKILL');
+});
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+async function until(condition: () => boolean): Promise<void> {
+  // No deadline of its own: a condition that never holds fails by the test's timeout.
+  while (!condition()) await sleep(25);
+}
+
+async function startServer(args: string[], openFiles?: number): Promise<Server> {
+  const node = [process.execPath, '--conditions=rtt-source', MAIN, '-ip', '127.0.0.1', '-p', '0'];
+  const child =
+    openFiles === undefined
+      ? spawn(node[0] as string, [...node.slice(1), ...args])
+      : spawn('bash', ['-c', `ulimit -n ${openFiles}; exec "$@"`, 'bash', ...node, ...args]);
+  const lines: string[] = [];
+  let partial = '';
+  child.stdout?.setEncoding('utf8').on('data', (chunk: string) => {
+    const parts = (partial + chunk).split('\n');
+    partial = parts.pop() ?? '';
+    lines.push(...parts);
+  });
+  child.stderr?.setEncoding('utf8').on('data', (chunk: string) => lines.push(chunk));
+  const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+  const server: Server = { child, port: 0, lines, exited };
+  running.push(server);
+  await until(() => lines.some((line) => line.includes('Listening on')));
+  const listening = lines.find((line) => line.includes('Listening on')) ?? '';
+  server.port = Number(/port (\d+)/.exec(listening)?.[1]);
+  return server;
+}
+
+async function rawClient(port: number): Promise<{ socket: net.Socket; closed: Promise<void> }> {
+  const socket = net.connect(port, '127.0.0.1');
+  sockets.push(socket);
+  socket.on('error', () => {});
+  socket.resume();
+  const closed = new Promise<void>((resolve) => socket.once('close', () => resolve()));
+  await new Promise<void>((resolve) => {
+    socket.once('connect', () => resolve());
+    socket.once('close', () => resolve());
+  });
+  return { socket, closed };
+}
+
+/** Sockets on the server's port in a TCP state (hex, as /proc/net/tcp writes it: 08 CLOSE-WAIT). */
+function socketsInState(port: number, state: string): number {
+  const hexPort = port.toString(16).toUpperCase().padStart(4, '0');
+  let count = 0;
+  for (const table of ['/proc/net/tcp', '/proc/net/tcp6']) {
+    let text = '';
+    try {
+      text = readFileSync(table, 'utf8');
+    } catch {
+      continue;
+    }
+    for (const line of text.split('\n').slice(1)) {
+      const fields = line.trim().split(/\s+/);
+      if (fields[1]?.endsWith(`:${hexPort}`) && fields[3] === state) count += 1;
+    }
+  }
+  return count;
+}
+
+describe.skipIf(process.platform !== 'linux')('the server process', () => {
+  it('out of file descriptors: warns once a second, leaks no socket, serves once descriptors free up, stops at once', async () => {
+    // A close timeout of an hour: a connection left with no thread would hold shutdown that
+    // long, and this test would time out.
+    const server = await startServer(['--max-connections', '1000', '--close-timeout', '3600'], 64);
+    const clients = await Promise.all(Array.from({ length: 80 }, () => rawClient(server.port)));
+    await until(() => server.lines.some((line) => line.includes('Out of file descriptors')));
+    expect(server.lines.find((line) => line.includes('Out of file descriptors'))).toMatch(
+      /⚠️ {2}Out of file descriptors: [\d,]+ connections closed in the last second, [\d,]+ open; raise the limit \(ulimit -n\) or lower --max-connections/,
+    );
+    for (const client of clients) client.socket.destroy();
+    // Every server-side socket goes once its client has left: none stays in CLOSE-WAIT.
+    await until(
+      () => socketsInState(server.port, '08') === 0 && socketsInState(server.port, '01') === 0,
+    );
+
+    const client = await connect({ host: '127.0.0.1', port: server.port });
+    expect((await client.request('TIME')).ok).toBe(true);
+    await client.close();
+
+    server.child.kill('SIGTERM');
+    expect(await server.exited).toBe(0);
+  });
+
+  it('turns clients away past --max-connections, with one line a second, and serves the rest', async () => {
+    const server = await startServer(['--max-connections', '2']);
+    const served = await Promise.all(
+      [1, 2].map(() => connect({ host: '127.0.0.1', port: server.port })),
+    );
+    const turnedAway = await Promise.all([1, 2, 3].map(() => rawClient(server.port)));
+    for (const { socket } of turnedAway) socket.write('R');
+    await Promise.all(turnedAway.map((client) => client.closed));
+    await until(() => server.lines.some((line) => line.includes('Refusing connections')));
+    expect(server.lines.filter((line) => line.includes('Refusing connections'))).toEqual([
+      '⚠️  Refusing connections: 3 refused in the last second, 2 open (--max-connections 2)',
+    ]);
+    for (const client of served) expect((await client.request('DATE')).ok).toBe(true);
+    await Promise.all(served.map((client) => client.close()));
+    server.child.kill('SIGTERM');
+    expect(await server.exited).toBe(0);
+  });
+
+  it('closes a client that stays silent past --idle-timeout, and says so', async () => {
+    const server = await startServer(['--idle-timeout', '0.2']);
+    const client = await connect({ host: '127.0.0.1', port: server.port });
+    expect((await client.request('TIME')).ok).toBe(true);
+    await new Promise<void>((resolve) => client.stream.once('close', () => resolve()));
+    await until(() => server.lines.some((line) => line.includes('Connection closed')));
+    expect(server.lines.some((line) => /Closing 127\.0\.0\.1 port \d+: idle/.test(line))).toBe(
+      true,
+    );
+    server.child.kill('SIGTERM');
+    expect(await server.exited).toBe(0);
+  });
+
+  it('says the limits it runs with', async () => {
+    const server = await startServer(['--max-connections', '5000', '--idle-timeout', '60']);
+    expect(server.lines).toContain(
+      '💡 Up to 5,000 clients at once (--max-connections); idle ones closed after 60 s',
+    );
+    server.child.kill('SIGTERM');
+    expect(await server.exited).toBe(0);
+  });
+});
