@@ -1,0 +1,117 @@
+#!/usr/bin/env node
+/**
+ * One of the hardening issue's attacks against a server, measured: two probe clients (one per
+ * wire) ask TIME every 10 ms and new clients agree keys twice a second, before, during and
+ * after the attack; the server's RSS is read meanwhile. The attacker runs in a worker thread.
+ *
+ *   pnpm --filter bench attack -- --kind seed-spaces --seconds 10
+ *   pnpm --filter bench attack -- --kind idle -p 7777 --pid 12345 --json
+ */
+import { setTimeout as sleep } from 'node:timers/promises';
+import { programArgs } from '@rtt/cli-support';
+import { type AttackCommandOptions, parseAttackArgs } from './attack-options.ts';
+import { type AttackSummary, metTargets, mib, renderAttackSummary } from './attack-report.ts';
+import { openTarget, startAttack } from './attack-run.ts';
+import { killChildren } from './child-processes.ts';
+import { Probes, RssSampler } from './probes.ts';
+
+const RSS_EVERY_MS = 250;
+const log = (line: string) => process.stderr.write(`attack: ${line}\n`);
+
+/**
+ * Runs one attack with its probes and returns the summary.
+ *
+ * @example
+ * const summary = await runAttack({ ...options, kind: 'slow-frame', connections: 500 });
+ * summary.rss_mib.max;
+ */
+export async function runAttack(options: AttackCommandOptions): Promise<AttackSummary> {
+  const target = await openTarget({
+    host: options.ip,
+    port: options.port,
+    pid: options.pid,
+    serverArgs: options.serverArgs,
+    serverEntry: options.serverEntry,
+  });
+  const rss = target.pid === undefined ? undefined : new RssSampler(target.pid, RSS_EVERY_MS);
+  const probes = new Probes({
+    host: target.host,
+    port: target.port,
+    intervalMs: options.intervalMs,
+  });
+  try {
+    await probes.start('before');
+    await sleep(options.beforeS * 1000);
+    const before = rss?.sample();
+    const linesBefore = target.logLines();
+    const attackStarted = rss?.now() ?? 0;
+    log(`${options.kind} with ${options.connections} connections for ${options.seconds} s`);
+    probes.phase('during');
+    const attack = startAttack({
+      kind: options.kind,
+      host: target.host,
+      port: target.port,
+      connections: options.connections,
+    });
+    await sleep(options.seconds * 1000);
+    const linesDuring = target.logLines() - linesBefore;
+    probes.phase('after');
+    const attacker = await attack.stop();
+    const attackEnded = rss?.now() ?? 0;
+    log(`attacker gone; measuring ${options.afterS} s more`);
+    await sleep(options.afterS * 1000);
+    const after = rss?.sample();
+    const during = probes.figures('during');
+    return {
+      kind: options.kind,
+      connections: options.connections,
+      seconds: options.seconds,
+      after_seconds: options.afterS,
+      probes: { before: probes.figures('before'), during, after: probes.figures('after') },
+      rss_mib: {
+        before: mib(before),
+        max: mib(rss?.maxBetween(attackStarted, attackEnded)),
+        after: mib(after),
+      },
+      log_lines: target.own
+        ? { during: linesDuring, per_second: linesDuring / options.seconds }
+        : null,
+      attacker,
+      met: metTargets(during),
+    };
+  } finally {
+    rss?.stop();
+    await probes.stop();
+    await target.stop();
+  }
+}
+
+async function main(): Promise<number> {
+  let options: AttackCommandOptions | undefined;
+  try {
+    options = await parseAttackArgs(programArgs(process.argv));
+  } catch (err) {
+    process.stderr.write(`attack: ${err instanceof Error ? err.message : String(err)}\n`);
+    return 2;
+  }
+  if (options === undefined) return 0;
+  const onSignal = () => void killChildren().then(() => process.exit(130));
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  const summary = await runAttack(options);
+  process.stdout.write(
+    options.json ? `${JSON.stringify(summary)}\n` : renderAttackSummary(summary),
+  );
+  return 0;
+}
+
+if (import.meta.main) {
+  let code = 1;
+  try {
+    code = await main();
+  } catch (err) {
+    process.stderr.write(`attack: ${err instanceof Error ? err.message : String(err)}\n`);
+    await killChildren();
+  }
+  process.exit(code);
+}
