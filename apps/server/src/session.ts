@@ -120,12 +120,14 @@ export const serveClient: SessionHandler<ConnectionContext> = (
       );
     });
   }
-  serveConnection(socket, {
+  const connection = serveConnection(socket, {
     answer,
     onEvent: sessionEvents(log, control, who),
     handshakeTimeoutMs: config.handshakeTimeout,
     idleTimeoutMs: config.idleTimeout,
     maxUnsentBytes: config.maxUnsentBytes,
-    signal: control.signal,
   });
+  // Not `control.signal`: an AbortSignal and its listener cost about 0.5 KiB per held
+  // connection; the connection's own shutdown() does the same (answers what it read first).
+  control.onShutdown(() => connection.shutdown());
 };

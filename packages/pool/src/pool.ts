@@ -7,7 +7,13 @@ import { fileURLToPath } from 'node:url';
 import { BroadcastChannel, threadId } from 'node:worker_threads';
 import { Piscina } from 'piscina';
 import { NoTaskModuleError, PoolClosedError, TaskFailedError } from './errors.ts';
-import { CLOSING, type PoolWorkerData, type TaskMessage } from './messages.ts';
+import {
+  CLOSING,
+  type PoolWorkerData,
+  SESSION_MESSAGE,
+  TASK_MESSAGE,
+  type TaskMessage,
+} from './messages.ts';
 import { type PoolOptions, type ResolvedPoolOptions, resolvePoolOptions } from './options.ts';
 import { Placement } from './placement.ts';
 import { assertSocketTransfer } from './runtime.ts';
@@ -206,7 +212,10 @@ export class ConnectionPool<TContext = unknown, TTask = unknown, TResult = unkno
     const transferList = [socket];
     this.#connections += 1;
     this.#pending += 1;
-    const run = this.#submit<SessionSummary>({ kind: 'session', socket, context }, transferList);
+    const run = this.#submit<SessionSummary>(
+      { kind: SESSION_MESSAGE, socket, context },
+      transferList,
+    );
     let done = false;
     const finish = (summary: SessionSummary) => {
       if (done) return;
@@ -293,7 +302,7 @@ export class ConnectionPool<TContext = unknown, TTask = unknown, TResult = unkno
           this.#inlineCompleted += 1;
         });
     } else {
-      run = this.#submit<TResult>({ kind: 'task', task });
+      run = this.#submit<TResult>({ kind: TASK_MESSAGE, task });
     }
     this.#pending += 1;
     try {

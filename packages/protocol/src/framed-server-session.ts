@@ -71,7 +71,8 @@ export class FramedServerSession {
   readonly #answer: Answerer;
   readonly #onEvent: ServerSessionListener;
   readonly #maxFrameSize: number;
-  readonly #handshake: ServerHandshake;
+  // Dropped once the keys are agreed: a held connection keeps only what serving needs.
+  #handshake: ServerHandshake | undefined;
   readonly #decoder: FrameDecoder<'server'>;
   #key = -1;
   #done = false;
@@ -196,7 +197,9 @@ export class FramedServerSession {
   }
 
   #onHello(hello: ClientHelloMessage): void {
-    const result = this.#handshake.onClientHello(hello);
+    // The decoder hands out a hello only while one is expected, that is before the keys.
+    const handshake = this.#handshake as ServerHandshake;
+    const result = handshake.onClientHello(hello);
     if (result.error) {
       // A refusing ServerHello where the hello itself was wrong, else an ERROR frame.
       if (result.reply) {
@@ -212,16 +215,17 @@ export class FramedServerSession {
     const outcome = result.outcome;
     if (outcome.type === 'rekey') {
       this.#decoder.expectHello();
-      this.#onEvent({ type: 'rekey', round: this.#handshake.rounds });
+      this.#onEvent({ type: 'rekey', round: handshake.rounds });
       return;
     }
     this.#decoder.setCipher(outcome.cipher);
     this.#key = outcome.key;
+    this.#handshake = undefined;
     this.#onEvent({
       type: 'ready',
       wire: 'framed',
       key: outcome.key,
-      rounds: this.#handshake.rounds,
+      rounds: handshake.rounds,
     });
   }
 

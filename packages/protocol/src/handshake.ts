@@ -51,6 +51,20 @@ function checkPublicKey(publicKey: number): void {
   }
 }
 
+// One cipher per key, shared by every session that agrees it: a Caesar cipher is frozen and
+// keeps no state, and one made per session (an object and two closures) cost a server about
+// 200 B per held connection. The group gives at most 256 keys.
+const caesarCiphers: (ByteCipher | undefined)[] = [];
+
+function caesarCipher(key: number): ByteCipher {
+  let cipher = caesarCiphers[key];
+  if (cipher === undefined) {
+    cipher = createCaesarCipher(key);
+    caesarCiphers[key] = cipher;
+  }
+  return cipher;
+}
+
 /** Agrees on the cipher; `peerPublicKey` must have passed {@link checkPublicKey}. */
 function agree(privateKey: number, peerPublicKey: number, cipher: number): HandshakeOutcome {
   if (cipher === CipherId.NONE) return { type: 'ready', cipher: null, key: 0 };
@@ -58,8 +72,11 @@ function agree(privateKey: number, peerPublicKey: number, cipher: number): Hands
   // Key 0 would send everything in clear. Both sides see it, so both start another round.
   if (isWeakSharedSecret(shared)) return { type: 'rekey' };
   const key = caesarKeyFromSharedSecret(shared);
-  return { type: 'ready', cipher: createCaesarCipher(key), key };
+  return { type: 'ready', cipher: caesarCipher(key), key };
 }
+
+// What a server accepts unless told otherwise: one array for every handshake.
+const DEFAULT_SERVER_CIPHERS: readonly number[] = Object.freeze([CipherId.CAESAR, CipherId.NONE]);
 
 /**
  * The client's side of the hello: makes each ClientHello (a fresh key pair every round) and
@@ -158,7 +175,7 @@ export class ServerHandshake {
   constructor(
     options: { ciphers?: readonly number[] | undefined; random?: RandomSource | undefined } = {},
   ) {
-    this.#ciphers = options.ciphers ?? [CipherId.CAESAR, CipherId.NONE];
+    this.#ciphers = options.ciphers ?? DEFAULT_SERVER_CIPHERS;
     this.#random = options.random;
   }
 

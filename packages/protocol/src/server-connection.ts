@@ -1,5 +1,6 @@
 import type { RandomSource } from '@rtt/cipher';
 import { assertFunction, assertInteger } from '@rtt/cipher/assert';
+import { Deadlines, kDeadline, kExpire, kSlot, type Timed } from './deadlines.ts';
 import { HandshakeTimeoutError, UnknownWireError } from './errors.ts';
 import { FramedServerSession } from './framed-server-session.ts';
 import { SeedServerSession } from './seed-server-session.ts';
@@ -11,7 +12,6 @@ import {
   type ServerSessionEvent,
   type ServerSessionListener,
   type SessionTransport,
-  type TimerHandle,
   type Wire,
 } from './session.ts';
 
@@ -68,18 +68,24 @@ const noop = () => {};
  * socket.on('data', (chunk) => connection.push(chunk));
  * socket.once('close', () => connection.close());
  */
-export class ServerConnection {
+export class ServerConnection implements Timed {
   readonly #transport: SessionTransport;
-  readonly #options: ServerConnectionOptions;
+  // Only until the wire is known: the session made then keeps what it needs.
+  #options: ServerConnectionOptions | undefined;
   readonly #clock: Clock;
   readonly #onEvent: ServerSessionListener;
   readonly #timeoutMs: number;
   readonly #idleTimeoutMs: number;
   #session: WireSession | undefined;
-  // The handshake timer, then the idle timer: never both.
-  #timer: TimerHandle;
-  // When bytes last came, for the idle timer: recorded on every push, looked at only when the
-  // timer fires (which then sets itself again for the rest), so a busy connection costs no
+  // The handshake deadline, then the idle one (never both), kept in the clock's queue rather
+  // than as a timer per connection (see Deadlines).
+  readonly #deadlines: Deadlines;
+  /** @internal The deadline, for {@link Deadlines}. */
+  [kDeadline] = 0;
+  /** @internal The place in the deadline queue, for {@link Deadlines}. */
+  [kSlot] = -1;
+  // When bytes last came, for the idle deadline: recorded on every push, looked at only when
+  // the deadline comes (which is then set again for the rest), so a busy connection costs no
   // timer work per chunk.
   #lastActivity = 0;
   #done = false;
@@ -113,12 +119,13 @@ export class ServerConnection {
     this.#options = options;
     this.#clock = assertClock(options.clock, 'options.clock');
     const onEvent = options.onEvent ?? noop;
+    this.#deadlines = Deadlines.of(this.#clock);
     this.#onEvent = (event: ServerSessionEvent) => {
-      if (event.type === 'ready' || event.type === 'refused') this.#clock.clearTimeout(this.#timer);
+      if (event.type === 'ready' || event.type === 'refused') this.#deadlines.clear(this);
       if (event.type === 'refused') this.#done = true;
       else if (event.type === 'ready' && this.#idleTimeoutMs > 0) {
         this.#lastActivity = this.#clock.now();
-        this.#timer = this.#clock.setTimeout(() => this.#idleCheck(), this.#idleTimeoutMs);
+        this.#deadlines.set(this, this.#lastActivity + this.#idleTimeoutMs);
       }
       try {
         onEvent(event);
@@ -128,7 +135,7 @@ export class ServerConnection {
         this.#abort(err);
       }
     };
-    this.#timer = this.#clock.setTimeout(() => this.#timedOut(), this.#timeoutMs);
+    this.#deadlines.set(this, this.#clock.now() + this.#timeoutMs);
   }
 
   /**
@@ -163,43 +170,47 @@ export class ServerConnection {
     this.#lastActivity = this.#clock.now();
     if (this.#session === undefined) {
       if (chunk.length === 0) return;
+      const options = this.#options as ServerConnectionOptions;
       const wire = detectWire(chunk);
       if (wire === 'framed') {
         this.#session = new FramedServerSession(this.#transport, {
-          answer: this.#options.answer,
+          answer: options.answer,
           onEvent: this.#onEvent,
-          maxFrameSize: this.#options.maxFrameSize,
-          ciphers: this.#options.ciphers,
-          random: this.#options.random,
+          maxFrameSize: options.maxFrameSize,
+          ciphers: options.ciphers,
+          random: options.random,
         });
       } else if (wire === 'seed') {
         this.#session = new SeedServerSession(this.#transport, {
-          answer: this.#options.answer,
+          answer: options.answer,
           onEvent: this.#onEvent,
           clock: this.#clock,
-          random: this.#options.random,
-          quietMs: this.#options.seedQuietMs,
+          random: options.random,
+          quietMs: options.seedQuietMs,
         });
       } else {
         this.#refuse(new UnknownWireError(chunk[0] as number));
         return;
       }
+      this.#options = undefined;
     }
     this.#session.push(chunk);
   }
 
   /**
-   * The server is closing: the session says goodbye as its wire allows and ends.
+   * The server is closing: the session says goodbye as its wire allows and ends. With a
+   * transport that can stop reading (`StreamTransport`), nothing more is read, the requests
+   * already read are answered first, and only then does the client get its goodbye (ERROR
+   * SHUTTING_DOWN on the framed wire), so that it can tell exactly which of its requests
+   * were served.
    * @example
-   * signal.addEventListener('abort', () => connection.shutdown());
+   * control.onShutdown(() => connection.shutdown());
    */
   shutdown(): void {
     if (this.#done) return;
-    this.#done = true;
-    this.#clock.clearTimeout(this.#timer);
-    // A client that has not said a word is owed nothing: it is closed at once.
-    if (this.#session === undefined) this.#close();
-    else this.#session.shutdown();
+    const transport = this.#transport;
+    if (transport.stopReading === undefined) this.#goodbye();
+    else transport.stopReading(() => this.#goodbye());
   }
 
   /**
@@ -209,8 +220,23 @@ export class ServerConnection {
    */
   close(): void {
     this.#done = true;
-    this.#clock.clearTimeout(this.#timer);
+    this.#deadlines.clear(this);
     this.#session?.close();
+  }
+
+  /** @internal Called by {@link Deadlines} when the deadline set last has come. */
+  [kExpire](): void {
+    if (this.ready) this.#idleCheck();
+    else this.#timedOut();
+  }
+
+  #goodbye(): void {
+    if (this.#done) return;
+    this.#done = true;
+    this.#deadlines.clear(this);
+    // A client that has not said a word is owed nothing: it is closed at once.
+    if (this.#session === undefined) this.#close();
+    else this.#session.shutdown();
   }
 
   #timedOut(): void {
@@ -225,11 +251,10 @@ export class ServerConnection {
   }
 
   #idleCheck(): void {
-    this.#timer = undefined;
     if (this.#done) return;
     const idle = this.#clock.now() - this.#lastActivity;
     if (idle < this.#idleTimeoutMs) {
-      this.#timer = this.#clock.setTimeout(() => this.#idleCheck(), this.#idleTimeoutMs - idle);
+      this.#deadlines.set(this, this.#lastActivity + this.#idleTimeoutMs);
       return;
     }
     // The session says goodbye as its wire allows, ends, and reports it (as `refused`).
@@ -239,7 +264,7 @@ export class ServerConnection {
   // Garbage and silence get no answer: the connection is closed at once, not lingered on.
   #refuse(error: HandshakeTimeoutError | UnknownWireError): void {
     this.#done = true;
-    this.#clock.clearTimeout(this.#timer);
+    this.#deadlines.clear(this);
     this.#session?.close();
     this.#close();
     this.#onEvent({ type: 'refused', error, wire: this.wire });
@@ -252,7 +277,7 @@ export class ServerConnection {
 
   #abort(error: unknown): void {
     this.#done = true;
-    this.#clock.clearTimeout(this.#timer);
+    this.#deadlines.clear(this);
     this.#session?.close();
     this.#close(error);
   }

@@ -25,6 +25,12 @@ export interface SessionTransport {
    * threw). Optional: a transport without it is ended instead.
    */
   abort?(error?: unknown): void;
+  /**
+   * Stops reading, for a server that is closing: what was read already is still given to the
+   * session, then `callback` runs, once (not at all if the connection ends first). Optional:
+   * without it, a closing server says goodbye at once.
+   */
+  stopReading?(callback: () => void): void;
 }
 
 /** An opaque timer handle from a {@link Clock}. */

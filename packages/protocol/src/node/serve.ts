@@ -5,7 +5,12 @@ import { StreamTransport } from './stream-transport.ts';
 
 /** Options for {@link serveConnection}. */
 export interface ServeConnectionOptions extends ServerConnectionOptions {
-  /** Aborted when the server is closing: the connection says goodbye as its wire allows. */
+  /**
+   * Aborted when the server is closing: the connection says goodbye as its wire allows. A
+   * server holding many connections can call the returned connection's `shutdown()` itself
+   * instead: it does the same, and an `AbortSignal` with its listener costs about 0.5 KiB
+   * per connection.
+   */
   readonly signal?: AbortSignal | undefined;
   /** Bytes already read off the stream by the caller (to route it, say). */
   readonly firstBytes?: Uint8Array | undefined;
@@ -17,7 +22,7 @@ export interface ServeConnectionOptions extends ServerConnectionOptions {
    */
   readonly maxUnsentBytes?: number | undefined;
   /**
-   * The most received bytes handled before other connections get their turn; default 4096.
+   * The most received bytes handled before other connections get their turn; default 512.
    * See `StreamTransportOptions.maxBytesPerTurn`.
    */
   readonly maxBytesPerTurn?: number | undefined;
@@ -30,10 +35,10 @@ export interface ServeConnectionOptions extends ServerConnectionOptions {
  * accepted with `pauseOnConnect` arrives paused). Each connection gets a bounded share of the
  * thread (`maxBytesPerTurn`), of memory for unsent answers (`maxUnsentBytes`) and of idle
  * time once its keys are agreed (`idleTimeoutMs`, 5 minutes). The connection ends when the
- * client closes, when it is refused or idle, or when `signal` aborts: then nothing more is
- * read, the requests already read are answered, and only then does the client get its
- * goodbye (ERROR SHUTTING_DOWN on the framed wire). The stream's `'close'` event tells when
- * it is over.
+ * client closes, when it is refused or idle, or when `signal` aborts or the returned
+ * connection's `shutdown()` is called: then nothing more is read, the requests already read
+ * are answered, and only then does the client get its goodbye (ERROR SHUTTING_DOWN on the
+ * framed wire). The stream's `'close'` event tells when it is over.
  *
  * @example
  * import net from 'node:net';
@@ -60,9 +65,8 @@ export function serveConnection(stream: Duplex, options: ServeConnectionOptions)
   const connection = new ServerConnection(transport, options);
   const signal = options.signal;
   if (signal !== undefined) {
-    // Requests read but still waiting for their turn are answered before the goodbye, so that
-    // a client can tell exactly which of its requests were served.
-    const onAbort = () => transport.stopReading(() => connection.shutdown());
+    // The transport stops reading first (see ServerConnection.shutdown).
+    const onAbort = () => connection.shutdown();
     if (signal.aborted) queueMicrotask(onAbort);
     else {
       signal.addEventListener('abort', onAbort, { once: true });

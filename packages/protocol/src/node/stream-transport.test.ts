@@ -355,7 +355,7 @@ describe('StreamTransport: the output limit', () => {
   it('a client that never reads costs at most the limit plus one slice of answers', async () => {
     const { stream } = stuckStream();
     const transport = new StreamTransport(stream);
-    // 1,024 seed-sized answers of 16 bytes per 4 KiB slice of 4-byte commands.
+    // Seed-sized answers (16 bytes per 4-byte command): four times the bytes of each slice.
     recorder(transport, (chunk) => new Uint8Array(chunk.length * 4));
     for (let i = 0; i < 64; i++) stream.emit('data', new Uint8Array(65_536));
     for (let i = 0; i < 200; i++) await turn();
@@ -374,6 +374,7 @@ describe('StreamTransport: the output limit', () => {
     const transport = new StreamTransport(stream, {
       pauseOnBackpressure: false,
       maxUnsentBytes: 1_024,
+      maxBytesPerTurn: 4_096,
     });
     const pushes = recorder(transport, (chunk) => new Uint8Array(chunk.length));
     stream.emit('data', new Uint8Array(65_536));
@@ -385,7 +386,7 @@ describe('StreamTransport: the output limit', () => {
 describe('StreamTransport: endings', () => {
   it('stopReading(): what was read is handed over first, then the callback, then nothing', async () => {
     const { stream } = stuckStream();
-    const transport = new StreamTransport(stream);
+    const transport = new StreamTransport(stream, { maxBytesPerTurn: 4_096 });
     const pushes = recorder(transport);
     stream.emit('data', new Uint8Array(10_000));
     let handed = -1;
@@ -428,7 +429,7 @@ describe('StreamTransport: endings', () => {
 
   it('after end(), nothing read reaches the session, and what was pending is dropped', async () => {
     const { stream } = stuckStream();
-    const transport = new StreamTransport(stream);
+    const transport = new StreamTransport(stream, { maxBytesPerTurn: 4_096 });
     const pushes = recorder(transport);
     stream.emit('data', new Uint8Array(10_000));
     transport.end();
