@@ -8,6 +8,9 @@ export const ENTRY = {
   bench: fileURLToPath(new URL('./main.ts', import.meta.url)),
 } as const;
 
+/** The Node.js flags the server's command line (`#!` line, `start` script) gives it. */
+export const SERVER_NODE_FLAGS: readonly string[] = ['--max-semi-space-size=1'];
+
 /**
  * Runs a workspace entry point with the Node that runs us (the workspace's Node 26 under
  * pnpm) and the source condition, without pnpm's start-up cost.
@@ -16,7 +19,9 @@ export const ENTRY = {
  * const child = spawnEntry(ENTRY.server, ['-ip', '127.0.0.1', '-p', '0']);
  */
 export function spawnEntry(entry: string, args: readonly string[]): ChildProcess {
-  const child = spawn(process.execPath, ['--conditions=rtt-source', entry, ...args], {
+  // The server is started as its command starts it (see the first line of its main.ts).
+  const flags = entry === ENTRY.server ? SERVER_NODE_FLAGS : [];
+  const child = spawn(process.execPath, [...flags, '--conditions=rtt-source', entry, ...args], {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   running.add(child);
