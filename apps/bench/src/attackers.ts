@@ -329,10 +329,13 @@ export class Attacker {
     this.stats.bytesSent += header.length + first.length;
     const trickle = Buffer.alloc(SLOW_TRICKLE_BYTES, 0x01);
     let sent = SLOW_FIRST_BYTES;
+    // One wait for the close, raced on every round: a new one per round would add a 'close'
+    // and an 'error' listener each time, kept until the socket closes.
+    const gone = closed(socket).catch(() => {});
     while (!this.stopped && !socket.destroyed && sent + trickle.length < ANNOUNCED_FRAME_BYTES) {
       await Promise.race([
         sleep(SLOW_TRICKLE_MS, undefined, { signal: this.#abort.signal }).catch(() => {}),
-        closed(socket),
+        gone,
       ]);
       if (this.stopped || socket.destroyed) break;
       socket.write(trickle);
