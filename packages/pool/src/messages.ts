@@ -1,13 +1,14 @@
 import type { Socket } from 'node:net';
+import type { SessionSummary } from './session.ts';
 
 // Numbers, not names: a string in a message arrives as a new copy in the thread, and a
 // session's message is kept for as long as its connection lasts.
 export const SESSION_MESSAGE = 0;
 export const TASK_MESSAGE = 1;
 
-/** What the pool sends a thread for one task. */
+/** What the pool sends a thread for one task. `id` names the connection in later reports. */
 export type TaskMessage =
-  | { kind: typeof SESSION_MESSAGE; socket: Socket; context: unknown }
+  | { kind: typeof SESSION_MESSAGE; id: number; socket: Socket; context: unknown }
   | { kind: typeof TASK_MESSAGE; task: unknown };
 
 /** What every thread receives as `workerData`. */
@@ -21,3 +22,21 @@ export interface PoolWorkerData {
 
 /** The single message sent on the pool's BroadcastChannel. */
 export const CLOSING = 'closing';
+
+/**
+ * What a session task resolves with when the thread's anchor is let go: the thread holds no
+ * session any more. Any other result of a session task is the id of the thread that took the
+ * socket (never 0: the main thread's).
+ */
+export const RELEASED = 0;
+
+/** The key that tells an {@link EndedReport} from anything else a thread might post. */
+export const ENDED = 'rtt.pool.ended';
+
+/**
+ * Sessions a thread has seen end, sent on its `parentPort` (piscina passes such messages on as
+ * its own 'message' event): connection ids, each followed by its summary.
+ */
+export interface EndedReport {
+  [ENDED]: (number | SessionSummary)[];
+}

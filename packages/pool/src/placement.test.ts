@@ -31,6 +31,23 @@ describe('Placement.choose', () => {
     expect(placement(2).choose(pool)).toBe(pool[1]);
   });
 
+  it('counts what `usage` says a thread holds, not only its tasks under way', () => {
+    const pool = [
+      { id: 1, currentUsage: 0 },
+      { id: 2, currentUsage: 1 },
+    ];
+    const held = new Map([[1, 4]]);
+    const placed = new Placement({
+      activeThreads: 2,
+      connectionsPerThread: 4,
+      threads: 2,
+      totalThreads: () => 2,
+      usage: (worker) => worker.currentUsage + (held.get(worker.id ?? 0) ?? 0),
+    });
+    // Thread 1 runs no task but holds 4 connections: thread 2 is the less busy one.
+    expect(placed.choose(pool)).toBe(pool[1]);
+  });
+
   it('skips threads that are terminating or destroyed', () => {
     const pool = [
       { currentUsage: 0, terminating: true },

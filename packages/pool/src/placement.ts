@@ -1,5 +1,8 @@
 /** What placement needs to know of a thread (piscina's worker interface has these fields). */
 export interface PlacementWorker {
+  /** The thread's id (piscina's workers have it). */
+  readonly id?: number;
+  /** Tasks under way in the thread. */
   readonly currentUsage: number;
   readonly terminating?: boolean;
   readonly destroyed?: boolean;
@@ -16,14 +19,22 @@ export interface PlacementOptions {
   totalThreads: () => number;
   /** Called when a task that waited in piscina's queue has been given a thread. */
   onDequeued?: () => void;
+  /**
+   * How many connections and tasks a thread holds. Default: its `currentUsage`. The pool
+   * adds the connections it tracks itself, since their piscina tasks end once adopted.
+   */
+  usage?: (worker: PlacementWorker) => number;
 }
+
+const currentUsage = (worker: PlacementWorker): number => worker.currentUsage;
 
 /**
  * The placement policy, as a piscina `loadBalancer` plus the bookkeeping that keeps piscina's
  * own queue from starting threads in bursts.
  *
- * Why not piscina's default (least busy, spawn when none is free): each connection is a task
- * that lasts as long as the connection, so "free" workers run out at once and the default
+ * Why not piscina's default (least busy, spawn when none is free): each connection occupies
+ * its thread for as long as it lasts (counted through `usage`), so "free" workers run out at
+ * once and the default
  * starts all `threads` threads, which on a 2-core machine spends the cores on switching
  * (measured: two busy session threads served 0.68x of what one did). The policy here:
  * 1. an idle thread takes the connection;
@@ -59,16 +70,23 @@ export class Placement {
    * placement.choose([{ currentUsage: 3 }, { currentUsage: 1 }]); // the second one
    */
   choose<W extends PlacementWorker>(workers: readonly W[]): W | null {
+    const usageOf = this.#options.usage ?? currentUsage;
     let best: W | null = null;
+    let bestUsage = 0;
     for (const worker of workers) {
       if (worker.terminating || worker.destroyed) continue;
-      if (worker.currentUsage === 0) {
+      const usage = usageOf(worker);
+      if (usage === 0) {
         best = worker;
+        bestUsage = 0;
         break;
       }
-      if (best === null || worker.currentUsage < best.currentUsage) best = worker;
+      if (best === null || usage < bestUsage) {
+        best = worker;
+        bestUsage = usage;
+      }
     }
-    const chosen = this.#accept(best, workers.length);
+    const chosen = this.#accept(best, bestUsage, workers.length);
     if (chosen === null) {
       if (this.submitting) this.queued += 1;
     } else if (!this.submitting && this.queued > 0) {
@@ -79,13 +97,13 @@ export class Placement {
     return chosen;
   }
 
-  #accept<W extends PlacementWorker>(best: W | null, ready: number): W | null {
+  #accept<W extends PlacementWorker>(best: W | null, usage: number, ready: number): W | null {
     if (best === null) return null;
-    if (best.currentUsage === 0) return best;
+    if (usage === 0) return best;
     const total = this.#options.totalThreads();
     // Grow towards one thread per core, one thread at a time (none is starting now).
     if (total < this.#options.activeThreads && total === ready) return null;
-    if (best.currentUsage < this.#options.connectionsPerThread) return best;
+    if (usage < this.#options.connectionsPerThread) return best;
     // Every thread is full. If one is starting already, load the least busy meanwhile rather
     // than queue behind it. At the ceiling, keep loading the least busy: a connection must
     // never wait for another to end (the seed's cap of `-t` clients at once).

@@ -9,7 +9,10 @@ import { Piscina } from 'piscina';
 import { NoTaskModuleError, PoolClosedError, TaskFailedError } from './errors.ts';
 import {
   CLOSING,
+  ENDED,
+  type EndedReport,
   type PoolWorkerData,
+  RELEASED,
   SESSION_MESSAGE,
   TASK_MESSAGE,
   type TaskMessage,
@@ -41,6 +44,26 @@ interface Held {
   socket: Socket;
   context: unknown;
   resolve: (summary: SessionSummary) => void;
+}
+
+/**
+ * All the main thread keeps of a connection in a thread: how to resolve `adopt()`, and which
+ * thread took it (0 until the thread's answer is here, and for the one connection per thread
+ * whose task stays pending as the thread's anchor: piscina counts and watches that one).
+ */
+class Open {
+  thread = 0;
+  readonly resolve: (summary: SessionSummary) => void;
+
+  constructor(resolve: (summary: SessionSummary) => void) {
+    this.resolve = resolve;
+  }
+}
+
+/** A thread holding connections: how many (for placement), and how it ended. */
+interface ThreadState {
+  sessions: number;
+  error: string | undefined;
 }
 
 /** The parts of Node's socket internals the pool looks at to see a move that went nowhere. */
@@ -82,8 +105,8 @@ const emptySummary = (closedBy: string, error?: string): SessionSummary => ({
 });
 
 /**
- * A piscina-backed pool that owns connections: one task per connection, served in a worker
- * thread from accept to close. See {@link createPool}.
+ * A piscina-backed pool that owns connections: one piscina task moves a connection to a worker
+ * thread, which serves it from accept to close and reports its end. See {@link createPool}.
  */
 export class ConnectionPool<TContext = unknown, TTask = unknown, TResult = unknown> {
   readonly options: Readonly<ResolvedPoolOptions>;
@@ -94,11 +117,16 @@ export class ConnectionPool<TContext = unknown, TTask = unknown, TResult = unkno
   readonly #inline = new SessionRegistry();
   #inlineSession: Promise<SessionHandler> | undefined;
   #inlineTask: Promise<TaskHandler> | undefined;
-  #inlineCompleted = 0;
   readonly #backlog: Held[] = [];
   /** Sessions and tasks not yet settled; `close()` waits for none to be left. */
   #pending = 0;
   #whenIdle: (() => void)[] = [];
+  /** Connections in threads, by the id their session reports its end with. */
+  readonly #open = new Map<number, Open>();
+  #nextId = 1;
+  /** Threads known to hold connections, by thread id; a thread's entry goes when it exits. */
+  readonly #threads = new Map<number, ThreadState>();
+  #completed = 0;
   #connections = 0;
   #dropped = 0;
   #closing: Promise<void> | undefined;
@@ -123,6 +151,9 @@ export class ConnectionPool<TContext = unknown, TTask = unknown, TResult = unkno
       connectionsPerThread,
       threads,
       totalThreads: () => this.#piscina?.threads.length ?? 0,
+      // Piscina counts the tasks under way (the anchor among them); the rest of a thread's
+      // connections are counted here.
+      usage: (worker) => worker.currentUsage + (this.#threads.get(worker.id ?? -1)?.sessions ?? 0),
       // Called from inside piscina's dispatch loop: release on the next microtask.
       onDequeued: () => queueMicrotask(() => this.#release()),
     });
@@ -148,8 +179,14 @@ export class ConnectionPool<TContext = unknown, TTask = unknown, TResult = unkno
         : { resourceLimits: this.options.resourceLimits }),
       loadBalancer: (_task, workers) => this.#placement?.choose(workers) ?? null,
     });
-    // A dead thread's tasks are rejected one by one; this only catches what has no task.
+    // A dead thread's tasks are rejected one by one and its other connections ended on its
+    // 'exit'; this only catches what has no task.
     this.#piscina.on('error', () => {});
+    this.#piscina.on('message', (message: unknown) => {
+      if (typeof message === 'object' && message !== null && ENDED in message) {
+        this.#ended((message as EndedReport)[ENDED]);
+      }
+    });
   }
 
   /**
@@ -193,13 +230,13 @@ export class ConnectionPool<TContext = unknown, TTask = unknown, TResult = unkno
       );
     } finally {
       this.#connections -= 1;
-      this.#inlineCompleted += 1;
+      this.#completed += 1;
       this.#settled();
     }
   }
 
-  // Per connection this keeps one pair of callbacks and piscina's task: the main thread holds
-  // every open connection's bookkeeping for as long as it lasts.
+  // While the thread takes the socket this keeps piscina's task and a pair of callbacks; once
+  // it has, only an `Open` in `#open` is left (see worker.ts for the one anchor per thread).
   #dispatch(socket: Socket, context: unknown, resolve: (summary: SessionSummary) => void): void {
     const noDescriptor = noDescriptorLeft();
     if (noDescriptor !== undefined) {
@@ -210,24 +247,14 @@ export class ConnectionPool<TContext = unknown, TTask = unknown, TResult = unkno
     }
     const handle = (socket as SocketInternals)._handle;
     const transferList = [socket];
+    const id = this.#nextId++;
+    this.#open.set(id, new Open(resolve));
     this.#connections += 1;
     this.#pending += 1;
-    const run = this.#submit<SessionSummary>(
-      { kind: SESSION_MESSAGE, socket, context },
-      transferList,
-    );
-    let done = false;
-    const finish = (summary: SessionSummary) => {
-      if (done) return;
-      done = true;
-      this.#connections -= 1;
-      resolve(summary);
-      this.#settled();
-      this.#release();
-    };
+    const run = this.#submit<number>({ kind: SESSION_MESSAGE, id, socket, context }, transferList);
     // Once moved, the socket left here is a destroyed shell, yet piscina keeps the transfer
-    // list until the task ends, that is for the whole connection: let go of the shell now.
-    // A socket still waiting in a queue to move is kept.
+    // list until the task ends: let go of the shell now. A socket still waiting in a queue to
+    // move is kept.
     let unsent: Socket | undefined = socket;
     if (socket.destroyed) {
       transferList.length = 0;
@@ -238,14 +265,98 @@ export class ConnectionPool<TContext = unknown, TTask = unknown, TResult = unkno
       if (typeof handle?.fd === 'number' && handle.fd >= 0) {
         handle.close?.();
         this.#dropped += 1;
-        finish(emptySummary('transfer-failed', 'the socket could not be moved to a thread'));
+        this.#finish(
+          id,
+          emptySummary('transfer-failed', 'the socket could not be moved to a thread'),
+          false,
+        );
       }
     }
-    run.then(finish, (err: unknown) => {
-      if (unsent !== undefined && !unsent.destroyed) unsent.destroy();
-      const detail = err instanceof Error ? err.message : String(err);
-      finish(emptySummary(this.#closing !== undefined ? 'forced' : 'worker-exit', detail));
+    run.then(
+      (thread) => {
+        if (thread !== RELEASED) this.#adopted(id, thread);
+      },
+      (err: unknown) => {
+        if (unsent !== undefined && !unsent.destroyed) unsent.destroy();
+        const open = this.#open.get(id);
+        // A connection a thread has taken ends with its thread's 'exit', not here.
+        if (open === undefined || open.thread !== 0) return;
+        const detail = err instanceof Error ? err.message : String(err);
+        this.#finish(id, emptySummary(this.#lostReason(), detail));
+      },
+    );
+  }
+
+  #lostReason(): string {
+    return this.#closing !== undefined ? 'forced' : 'worker-exit';
+  }
+
+  /** Thread `thread` has taken connection `id` (its end may have been reported already). */
+  #adopted(id: number, thread: number): void {
+    const open = this.#open.get(id);
+    if (open === undefined || open.thread !== 0) return;
+    const state = this.#thread(thread);
+    if (state === undefined) {
+      this.#finish(id, emptySummary(this.#lostReason(), 'the thread serving it exited'));
+      return;
+    }
+    open.thread = thread;
+    state.sessions += 1;
+  }
+
+  /**
+   * The bookkeeping of a thread that holds connections, made on its first one. `undefined`
+   * when the thread is gone already: its connections are over.
+   */
+  #thread(thread: number): ThreadState | undefined {
+    let state = this.#threads.get(thread);
+    if (state !== undefined) return state;
+    const worker = this.#piscina?.threads.find((candidate) => candidate.threadId === thread);
+    if (worker === undefined) return undefined;
+    const created: ThreadState = { sessions: 0, error: undefined };
+    state = created;
+    this.#threads.set(thread, created);
+    // Node delivers what the thread posted before it ended (its last summaries) before 'exit'.
+    worker.on('error', (err: Error) => {
+      created.error ??= err.message;
     });
+    worker.once('exit', (code: number) => this.#threadExited(thread, created, code));
+    return created;
+  }
+
+  #threadExited(thread: number, state: ThreadState, code: number): void {
+    this.#threads.delete(thread);
+    if (state.sessions === 0) return;
+    const summary = emptySummary(
+      this.#lostReason(),
+      state.error ?? `worker exited with code: ${code}`,
+    );
+    for (const [id, open] of this.#open) {
+      if (open.thread === thread) this.#finish(id, { ...summary });
+    }
+  }
+
+  /** Summaries a thread has sent: ids, each followed by its summary. */
+  #ended(report: (number | SessionSummary)[]): void {
+    for (let i = 0; i + 1 < report.length; i += 2) {
+      this.#finish(report[i] as number, report[i + 1] as SessionSummary);
+    }
+  }
+
+  /** Ends connection `id` with `summary`, unless it has ended already. */
+  #finish(id: number, summary: SessionSummary, completed = true): void {
+    const open = this.#open.get(id);
+    if (open === undefined) return;
+    this.#open.delete(id);
+    if (open.thread !== 0) {
+      const state = this.#threads.get(open.thread);
+      if (state !== undefined) state.sessions -= 1;
+    }
+    this.#connections -= 1;
+    if (completed) this.#completed += 1;
+    open.resolve(summary);
+    this.#settled();
+    this.#release();
   }
 
   #settled(): void {
@@ -296,11 +407,7 @@ export class ConnectionPool<TContext = unknown, TTask = unknown, TResult = unkno
     if (this.#piscina === undefined) {
       this.#inlineTask ??= loadDefaultExport<TaskHandler>(this.options.task, 'task');
       const handler = this.#inlineTask;
-      run = handler
-        .then((fn) => fn(task) as TResult)
-        .finally(() => {
-          this.#inlineCompleted += 1;
-        });
+      run = handler.then((fn) => fn(task) as TResult);
     } else {
       run = this.#submit<TResult>({ kind: TASK_MESSAGE, task });
     }
@@ -310,6 +417,7 @@ export class ConnectionPool<TContext = unknown, TTask = unknown, TResult = unkno
     } catch (err) {
       throw new TaskFailedError('the task failed', { cause: err });
     } finally {
+      this.#completed += 1;
       this.#settled();
       this.#release();
     }
@@ -321,7 +429,7 @@ export class ConnectionPool<TContext = unknown, TTask = unknown, TResult = unkno
       threads: this.#piscina?.threads.length ?? 0,
       connections: this.#connections,
       waiting: this.#backlog.length + (this.#placement?.queued ?? 0),
-      completed: this.#piscina?.completed ?? this.#inlineCompleted,
+      completed: this.#completed,
       dropped: this.#dropped,
     };
   }

@@ -70,7 +70,8 @@ class Session implements SessionControl, LiveSession {
   readonly #socket: Socket;
   readonly #sessions: SessionRegistry;
   readonly #started = performance.now();
-  readonly #resolve: (summary: SessionSummary) => void;
+  readonly #id: number;
+  readonly #done: SessionDone;
   #requests = 0;
   #reason: CloseReason | undefined;
   #error: string | undefined;
@@ -83,13 +84,15 @@ class Session implements SessionControl, LiveSession {
     sessions: SessionRegistry,
     threadId: number,
     data: unknown,
-    resolve: (summary: SessionSummary) => void,
+    id: number,
+    done: SessionDone,
   ) {
     this.#socket = socket;
     this.#sessions = sessions;
     this.threadId = threadId;
     this.data = data;
-    this.#resolve = resolve;
+    this.#id = id;
+    this.#done = done;
   }
 
   get signal(): AbortSignal {
@@ -152,7 +155,7 @@ class Session implements SessionControl, LiveSession {
       threadId: this.threadId,
     };
     if (this.#error !== undefined) summary.error = this.#error;
-    this.#resolve(summary);
+    this.#done(summary, this.#id);
   }
 }
 
@@ -176,8 +179,54 @@ function onClose(this: ServedSocket): void {
 }
 
 /**
+ * Called once with a session's summary when its socket has closed, and the `id` it was started
+ * with. One function for every session of a thread, rather than a promise and its resolver
+ * per connection, kept for as long as the connection lasts.
+ */
+export type SessionDone = (summary: SessionSummary, id: number) => void;
+
+/**
+ * Serves one socket with a session handler and calls `done(summary, id)` once the socket
+ * closes. The pool threads use this; see {@link serveSession} for a promise.
+ *
+ * @example
+ * startSession(handler, socket, context, sessions, threadId, data, 7, (summary, id) => {
+ *   console.log(id, summary.closedBy); // 7 'peer'
+ * });
+ */
+export function startSession(
+  handler: SessionHandler,
+  socket: Socket,
+  context: unknown,
+  sessions: SessionRegistry,
+  threadId: number,
+  data: unknown,
+  id: number,
+  done: SessionDone,
+): void {
+  const session = new Session(socket, sessions, threadId, data, id, done);
+  (socket as ServedSocket)[kSession] = session;
+  socket.on('end', onEnd);
+  socket.on('error', onError);
+  socket.on('close', onClose);
+  sessions.add(session);
+  // A throw inside the handler is that connection's problem only.
+  try {
+    const result = handler(socket, context, session);
+    if (result !== undefined && typeof result.then === 'function') {
+      result.then(undefined, (err: unknown) => session.fail(err));
+    }
+  } catch (err) {
+    session.fail(err);
+  }
+}
+
+/**
  * Serves one socket with a session handler and resolves with its summary once the socket
- * closes. Used by the pool threads and, with `threads: 0`, on the calling thread.
+ * closes. Used with `threads: 0`, on the calling thread.
+ *
+ * @example
+ * const summary = await serveSession(handler, socket, context, sessions, 0, undefined);
  */
 export function serveSession(
   handler: SessionHandler,
@@ -188,21 +237,7 @@ export function serveSession(
   data: unknown,
 ): Promise<SessionSummary> {
   return new Promise((resolve) => {
-    const session = new Session(socket, sessions, threadId, data, resolve);
-    (socket as ServedSocket)[kSession] = session;
-    socket.on('end', onEnd);
-    socket.on('error', onError);
-    socket.on('close', onClose);
-    sessions.add(session);
-    // A throw inside the handler is that connection's problem only.
-    try {
-      const result = handler(socket, context, session);
-      if (result !== undefined && typeof result.then === 'function') {
-        result.then(undefined, (err: unknown) => session.fail(err));
-      }
-    } catch (err) {
-      session.fail(err);
-    }
+    startSession(handler, socket, context, sessions, threadId, data, 0, resolve);
   });
 }
 

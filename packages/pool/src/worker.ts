@@ -1,10 +1,18 @@
 /**
  * The piscina worker entry: serves sessions and runs compute tasks in a thread.
  */
-import { BroadcastChannel, threadId, workerData } from 'node:worker_threads';
-import { CLOSING, type PoolWorkerData, SESSION_MESSAGE, type TaskMessage } from './messages.ts';
-import { loadDefaultExport, SessionRegistry, serveSession } from './serve.ts';
-import type { SessionHandler, TaskHandler } from './session.ts';
+import { BroadcastChannel, parentPort, threadId, workerData } from 'node:worker_threads';
+import {
+  CLOSING,
+  ENDED,
+  type EndedReport,
+  type PoolWorkerData,
+  RELEASED,
+  SESSION_MESSAGE,
+  type TaskMessage,
+} from './messages.ts';
+import { loadDefaultExport, SessionRegistry, startSession } from './serve.ts';
+import type { SessionHandler, SessionSummary, TaskHandler } from './session.ts';
 
 const config = workerData as PoolWorkerData;
 const sessions = new SessionRegistry();
@@ -39,16 +47,53 @@ function loadSession(): Promise<SessionHandler> {
 // session of the thread.
 if (config.session !== undefined) sessionHandler = loadSession();
 
-export default function poolTask(message: TaskMessage): Promise<unknown> {
+// A session's piscina task ends as soon as the thread has the socket (its result is this
+// thread's id); the session's end is reported later on `parentPort`, in batches. Kept pending
+// for the whole connection, piscina's task cost about 2 KiB per held connection (its records,
+// promises and message on both threads). One task per thread, the anchor, stays pending while
+// the thread holds any session: piscina then counts the thread busy and does not end it after
+// `idleTimeout`, and a thread that dies still rejects a task, which the pool hears of.
+let anchor: ((result: number) => void) | undefined;
+let ended: (number | SessionSummary)[] = [];
+
+const sessionEnded = (summary: SessionSummary, id: number): void => {
+  if (ended.length === 0) setImmediate(report);
+  ended.push(id, summary);
+};
+
+function report(): void {
+  const message: EndedReport = { [ENDED]: ended };
+  ended = [];
+  parentPort?.postMessage(message);
+  // Only after the summaries: a thread let go may be ended at once (idleTimeout: 0), and what
+  // it posted before is still delivered.
+  if (sessions.size === 0 && anchor !== undefined) {
+    const release = anchor;
+    anchor = undefined;
+    release(RELEASED);
+  }
+}
+
+function adopted(message: TaskMessage & { kind: typeof SESSION_MESSAGE }, handler: SessionHandler) {
+  startSession(
+    handler,
+    message.socket,
+    message.context,
+    sessions,
+    threadId,
+    config.data,
+    message.id,
+    sessionEnded,
+  );
+  if (anchor !== undefined) return threadId;
+  return new Promise<number>((resolve) => {
+    anchor = resolve;
+  });
+}
+
+export default function poolTask(message: TaskMessage): unknown {
   if (message.kind === SESSION_MESSAGE && loadedSession !== undefined) {
-    return serveSession(
-      loadedSession,
-      message.socket,
-      message.context,
-      sessions,
-      threadId,
-      config.data,
-    );
+    return adopted(message, loadedSession);
   }
   return slowTask(message);
 }
@@ -65,7 +110,7 @@ async function slowTask(message: TaskMessage): Promise<unknown> {
       message.socket.destroy();
       throw err;
     }
-    return serveSession(handler, message.socket, message.context, sessions, threadId, config.data);
+    return adopted(message, handler);
   }
   taskHandler ??= loadDefaultExport<TaskHandler>(config.task, 'task');
   return (await taskHandler)(message.task);

@@ -134,6 +134,60 @@ describe('adopt', () => {
     good.socket.end();
   });
 
+  it('ends every connection of a thread that dies, each with worker-exit', async () => {
+    const p = pool({ threads: 1 });
+    const server = await served(p, (i) => ({ mode: i === 2 ? 'die-on-data' : 'echo' }));
+    const clients = [];
+    for (let i = 0; i < 3; i += 1) {
+      const client = await connect(server.port);
+      client.socket.write(`c${i}`);
+      if (i < 2) await client.next();
+      clients.push(client);
+    }
+    const summaries = await Promise.all(server.summaries);
+    expect(summaries.map((s) => s.closedBy)).toEqual(['worker-exit', 'worker-exit', 'worker-exit']);
+    expect(summaries[0]?.error).toContain('3');
+    expect(p.stats.connections).toBe(0);
+    await Promise.all(clients.map((client) => client.closed));
+  });
+
+  it('keeps a thread that holds connections past idleTimeout, and ends it once idle', async () => {
+    const p = pool({ threads: 2, activeThreads: 1, connectionsPerThread: 1, idleTimeout: 30 });
+    const server = await served(p);
+    const clients = [];
+    for (let i = 0; i < 4; i += 1) {
+      const client = await connect(server.port);
+      client.socket.write(`c${i}`);
+      await client.next();
+      clients.push(client);
+    }
+    expect(p.stats.threads).toBe(2);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    // Both threads still serve every connection: none was ended for looking idle to piscina.
+    expect(p.stats.threads).toBe(2);
+    for (const [i, client] of clients.entries()) {
+      client.socket.write(`again${i}`);
+      expect(await client.next()).toMatch(new RegExp(`:again${i}$`));
+    }
+    for (const client of clients) client.socket.end();
+    expect((await Promise.all(server.summaries)).every((s) => s.closedBy === 'peer')).toBe(true);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(p.stats.threads).toBe(1);
+  });
+
+  it('counts finished sessions and tasks in stats.completed', async () => {
+    const p = pool({ threads: 1 });
+    const server = await served(p);
+    for (let i = 0; i < 2; i += 1) {
+      const client = await connect(server.port);
+      client.socket.end();
+      await server.summaries[i];
+    }
+    expect(p.stats.completed).toBe(2);
+    await p.run(2);
+    expect(p.stats).toMatchObject({ completed: 3, connections: 0 });
+  });
+
   it('replaces a thread that dies and keeps serving', async () => {
     const p = pool({ threads: 1 });
     const server = await served(p, (i) => ({ mode: i === 0 ? 'die-on-data' : 'echo' }));
