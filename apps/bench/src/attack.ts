@@ -12,7 +12,7 @@ import { programArgs } from '@rtt/cli-support';
 import { type AttackCommandOptions, parseAttackArgs } from './attack-options.ts';
 import { type AttackSummary, metTargets, mib, renderAttackSummary } from './attack-report.ts';
 import { openTarget, startAttack } from './attack-run.ts';
-import { killChildren } from './child-processes.ts';
+import { runTool, stopChildrenOnSignals } from './child-processes.ts';
 import { Probes, RssSampler } from './probes.ts';
 
 const RSS_EVERY_MS = 250;
@@ -95,9 +95,7 @@ async function main(): Promise<number> {
     return 2;
   }
   if (options === undefined) return 0;
-  const onSignal = () => void killChildren().then(() => process.exit(130));
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
+  stopChildrenOnSignals();
   const summary = await runAttack(options);
   process.stdout.write(
     options.json ? `${JSON.stringify(summary)}\n` : renderAttackSummary(summary),
@@ -105,13 +103,4 @@ async function main(): Promise<number> {
   return 0;
 }
 
-if (import.meta.main) {
-  let code = 1;
-  try {
-    code = await main();
-  } catch (err) {
-    process.stderr.write(`attack: ${err instanceof Error ? err.message : String(err)}\n`);
-    await killChildren();
-  }
-  process.exit(code);
-}
+if (import.meta.main) await runTool('attack', main);

@@ -152,3 +152,34 @@ export function runBench(
     });
   });
 }
+
+/**
+ * Runs a bench tool's `main` as the process: exits with the code it returns; an error it
+ * throws is one line on stderr (`name: message`), exit 1; either way every child it started
+ * is stopped first.
+ *
+ * @example
+ * if (import.meta.main) await runTool('soak', main);
+ */
+export async function runTool(name: string, main: () => Promise<number>): Promise<never> {
+  let code = 1;
+  try {
+    code = await main();
+  } catch (err) {
+    process.stderr.write(`${name}: ${err instanceof Error ? err.message : String(err)}\n`);
+    await killChildren();
+  }
+  process.exit(code);
+}
+
+/**
+ * On Ctrl+C or SIGTERM, stops every child started and exits with 130.
+ *
+ * @example
+ * stopChildrenOnSignals();
+ */
+export function stopChildrenOnSignals(): void {
+  const onSignal = () => void killChildren().then(() => process.exit(130));
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+}

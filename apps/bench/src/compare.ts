@@ -15,7 +15,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { programArgs } from '@rtt/cli-support';
-import { killChildren, type ServerProcess } from './child-processes.ts';
+import { killChildren, runTool, type ServerProcess } from './child-processes.ts';
 import {
   DEFAULT_SERVER,
   HOLD_TARGETS,
@@ -105,13 +105,4 @@ async function main(): Promise<number> {
   return 0;
 }
 
-if (import.meta.main) {
-  let code = 1;
-  try {
-    code = await main();
-  } catch (err) {
-    process.stderr.write(`compare: ${err instanceof Error ? err.message : String(err)}\n`);
-    await killChildren();
-  }
-  process.exit(code);
-}
+if (import.meta.main) await runTool('compare', main);

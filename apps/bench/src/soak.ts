@@ -14,7 +14,7 @@ import { parseSoakArgs, SOAK_CONNECTIONS, type SoakCommandOptions } from './atta
 import { addStats, mib, renderSoakSummary, rssSlope, type SoakSummary } from './attack-report.ts';
 import { openTarget, startAttack } from './attack-run.ts';
 import { ATTACK_KINDS, type AttackKind, type AttackStats } from './attackers.ts';
-import { killChildren } from './child-processes.ts';
+import { runTool, stopChildrenOnSignals } from './child-processes.ts';
 import { Probes, RssSampler } from './probes.ts';
 
 const log = (line: string) => process.stderr.write(`soak: ${line}\n`);
@@ -96,21 +96,10 @@ async function main(): Promise<number> {
     return 2;
   }
   if (options === undefined) return 0;
-  const onSignal = () => void killChildren().then(() => process.exit(130));
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
+  stopChildrenOnSignals();
   const summary = await runSoak(options);
   process.stdout.write(options.json ? `${JSON.stringify(summary)}\n` : renderSoakSummary(summary));
   return 0;
 }
 
-if (import.meta.main) {
-  let code = 1;
-  try {
-    code = await main();
-  } catch (err) {
-    process.stderr.write(`soak: ${err instanceof Error ? err.message : String(err)}\n`);
-    await killChildren();
-  }
-  process.exit(code);
-}
+if (import.meta.main) await runTool('soak', main);
