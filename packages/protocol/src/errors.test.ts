@@ -30,6 +30,8 @@ describe('errors', () => {
     [new TooManyRekeysError(8), 'RTT_ERR_TOO_MANY_REKEYS', ErrorCode.TOO_MANY_REKEYS],
     [new BadSeedKeyError('x'), 'RTT_ERR_BAD_SEED_KEY', ErrorCode.BAD_HELLO],
     [new errors.UnknownWireError(0xff), 'RTT_ERR_UNKNOWN_WIRE', ErrorCode.BAD_HELLO],
+    [new errors.TlsNotEnabledError(), 'RTT_ERR_TLS_NOT_ENABLED', ErrorCode.BAD_HELLO],
+    [new errors.TlsError('x'), 'RTT_ERR_TLS', ErrorCode.BAD_HELLO],
     [new errors.ShuttingDownError(), 'RTT_ERR_SHUTTING_DOWN', ErrorCode.SHUTTING_DOWN],
     [new errors.IdleTimeoutError(300_000), 'RTT_ERR_IDLE_TIMEOUT', ErrorCode.IDLE_TIMEOUT],
     [new errors.ServerBusyError(), 'RTT_ERR_SERVER_BUSY', ErrorCode.SERVER_BUSY],

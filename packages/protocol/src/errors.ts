@@ -319,9 +319,13 @@ export class UnknownWireError extends ProtocolError {
    * @example
    * throw new UnknownWireError(chunk[0]);
    */
-  constructor(firstByte: number, options?: ProtocolErrorOptions) {
+  constructor(firstByte: number, options?: ProtocolErrorOptions, insideTls = false) {
+    const hex = `0x${firstByte.toString(16).padStart(2, '0')}`;
     super(
-      `neither our protocol nor the seed wire (first byte 0x${firstByte.toString(16).padStart(2, '0')})`,
+      insideTls
+        ? // Only our framed protocol runs inside TLS: the seed wire is never carried there.
+          `not our framed protocol inside TLS (first byte ${hex})`
+        : `neither our protocol nor the seed wire (first byte ${hex})`,
       ErrorCode.BAD_HELLO,
       options,
     );
@@ -329,6 +333,49 @@ export class UnknownWireError extends ProtocolError {
   }
 }
 brand(UnknownWireError, 'rtt.error.UnknownWireError');
+
+/**
+ * A connection's first byte is 0x16, a TLS ClientHello, and this server serves no TLS: the
+ * connection is closed at once (a TLS client could not read an ERROR frame anyway).
+ * @example
+ * new TlsNotEnabledError().code; // 'RTT_ERR_TLS_NOT_ENABLED'
+ */
+export class TlsNotEnabledError extends ProtocolError {
+  override readonly code = 'RTT_ERR_TLS_NOT_ENABLED' as const;
+
+  /**
+   * @example
+   * refuse(new TlsNotEnabledError());
+   */
+  constructor(options?: ProtocolErrorOptions) {
+    super(
+      'the client speaks TLS, and this server was started without --tls',
+      ErrorCode.BAD_HELLO,
+      options,
+    );
+  }
+}
+brand(TlsNotEnabledError, 'rtt.error.TlsNotEnabledError');
+
+/**
+ * A TLS handshake failed: on a client, the server's certificate was not trusted or the
+ * server does not speak TLS 1.3 (`cause` has Node's error); on a server, the client's
+ * handshake was bad or not TLS 1.3.
+ * @example
+ * new TlsError('TLS with 127.0.0.1 port 7777 failed: self-signed certificate').code; // 'RTT_ERR_TLS'
+ */
+export class TlsError extends ProtocolError {
+  override readonly code = 'RTT_ERR_TLS' as const;
+
+  /**
+   * @example
+   * reject(new TlsError(`TLS with ${host} port ${port} failed: ${err.message}`, { cause: err }));
+   */
+  constructor(message: string, options?: ProtocolErrorOptions) {
+    super(message, ErrorCode.BAD_HELLO, options);
+  }
+}
+brand(TlsError, 'rtt.error.TlsError');
 
 /**
  * The server is closing: it tells its framed clients with an ERROR frame SHUTTING_DOWN.

@@ -95,6 +95,8 @@ export {
   ShuttingDownError,
   serverErrorFromFrame,
   TimeoutError,
+  TlsError,
+  TlsNotEnabledError,
   TooManyRekeysError,
   UnexpectedDataError,
   UnexpectedResponseError,

@@ -286,3 +286,79 @@ describe('ServerConnection: the idle timeout', () => {
     expect(DEFAULT_IDLE_TIMEOUT_MS).toBe(300_000);
   });
 });
+
+describe('ServerConnection: TLS hand-off', () => {
+  const TLS_RECORD = Uint8Array.of(0x16, 0x03, 0x01, 0x00, 0x40);
+
+  it('refuses a TLS ClientHello without onTlsHello: RTT_ERR_TLS_NOT_ENABLED, nothing written', () => {
+    const { transport, served, events } = connection();
+    served.push(TLS_RECORD);
+    expect(transport.messages).toEqual([]);
+    expect(transport.ended).toBe(true);
+    expect(events).toEqual([
+      {
+        type: 'refused',
+        error: expect.objectContaining({ code: 'RTT_ERR_TLS_NOT_ENABLED' }),
+        wire: undefined,
+      },
+    ]);
+  });
+
+  it('hands the connection over, then serves only the framed wire on the new transport', () => {
+    const plain = memoryTransport();
+    const inside = memoryTransport();
+    const time = new FakeClock();
+    const events: ServerSessionEvent[] = [];
+    const handedOver: Uint8Array[] = [];
+    const served = new ServerConnection(plain, {
+      answer: (command) => command,
+      onEvent: (event) => events.push(event),
+      clock: time,
+      handshakeTimeoutMs: 1_000,
+      onTlsHello: (firstBytes) => {
+        handedOver.push(firstBytes);
+        return inside;
+      },
+    });
+    served.push(TLS_RECORD);
+    expect(handedOver).toEqual([TLS_RECORD]);
+    expect(served.tls).toBe(true);
+    expect(served.wire).toBeUndefined();
+    // The seed wire is never served inside TLS.
+    served.push(new TextEncoder().encode('146'));
+    expect(plain.messages).toEqual([]);
+    expect(inside.ended).toBe(true);
+    expect(events).toEqual([
+      {
+        type: 'refused',
+        error: expect.objectContaining({
+          code: 'RTT_ERR_UNKNOWN_WIRE',
+          message: 'not our framed protocol inside TLS (first byte 0x31)',
+        }),
+        wire: undefined,
+      },
+    ]);
+  });
+
+  it('the handshake timeout runs on through the TLS handshake', () => {
+    const inside = memoryTransport();
+    const events: ServerSessionEvent[] = [];
+    const time = new FakeClock();
+    new ServerConnection(memoryTransport(), {
+      answer: (command) => command,
+      onEvent: (event) => events.push(event),
+      clock: time,
+      handshakeTimeoutMs: 1_000,
+      onTlsHello: () => inside,
+    }).push(TLS_RECORD);
+    time.advance(1_000);
+    expect(inside.ended).toBe(true);
+    expect(events).toEqual([
+      {
+        type: 'refused',
+        error: expect.objectContaining({ code: 'RTT_ERR_HANDSHAKE_TIMEOUT' }),
+        wire: undefined,
+      },
+    ]);
+  });
+});

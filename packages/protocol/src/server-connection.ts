@@ -1,7 +1,13 @@
 import type { RandomSource } from '@rtt/cipher';
 import { assertFunction, assertInteger } from '@rtt/cipher/assert';
+import { CipherId } from './constants.ts';
 import { Deadlines, kDeadline, kExpire, kSlot, type Timed } from './deadlines.ts';
-import { HandshakeTimeoutError, UnknownWireError } from './errors.ts';
+import {
+  HandshakeTimeoutError,
+  type ProtocolError,
+  TlsNotEnabledError,
+  UnknownWireError,
+} from './errors.ts';
 import { FramedServerSession } from './framed-server-session.ts';
 import { SeedServerSession } from './seed-server-session.ts';
 import { detectWire } from './seed-wire.ts';
@@ -42,8 +48,29 @@ export interface ServerConnectionOptions {
   readonly random?: RandomSource | undefined;
   /** Largest frame body accepted and sent on the framed wire; default 65536. */
   readonly maxFrameSize?: number | undefined;
-  /** Cipher ids a framed client may ask for; default: what `ServerHandshake` accepts. */
+  /**
+   * Cipher ids a framed client may ask for; default Caesar, and NONE where it is allowed (see
+   * `allowPlaintext`). Over plain TCP NONE is taken out of this list unless `allowPlaintext`;
+   * inside TLS it is always added.
+   */
   readonly ciphers?: readonly number[] | undefined;
+  /**
+   * Accept a framed hello asking for cipher NONE (no Caesar layer) over plain TCP, for
+   * experiments; default false: such a hello is answered UNSUPPORTED_CIPHER and reported as
+   * `refused`. Inside TLS (after `onTlsHello`), NONE is always accepted.
+   */
+  readonly allowPlaintext?: boolean | undefined;
+  /**
+   * Called when the client's first byte is 0x16, a TLS ClientHello, with the bytes pushed that
+   * began with it (the caller takes ownership, and owns any bytes not pushed yet). The
+   * caller sets up TLS under the connection and returns the transport of the TLS layer: the
+   * connection writes there from now on, and expects the caller to push the plaintext the
+   * TLS layer reads. Only our framed protocol is served inside, with cipher NONE accepted;
+   * the `ready` event says `tls: true`. The handshake timeout counts from the connection's
+   * start, so it covers the TLS handshake too. Without this option such a connection is
+   * refused with `TlsNotEnabledError` (closed at once, nothing written).
+   */
+  readonly onTlsHello?: ((firstBytes: Uint8Array) => SessionTransport) | undefined;
   /** The seed wire's quiet period that ends a key or a split command; default 30 ms. */
   readonly seedQuietMs?: number | undefined;
 }
@@ -52,10 +79,32 @@ type WireSession = FramedServerSession | SeedServerSession;
 
 const noop = () => {};
 
+// A TLS record of type handshake: how every TLS ClientHello starts. No other wire can start
+// with it (the seed wire starts with a digit, ours with `R`).
+const TLS_HANDSHAKE_RECORD = 0x16;
+
+// The framed ciphers accepted, one frozen array each for the usual cases: no allocation per
+// connection.
+const WITH_PLAINTEXT: readonly number[] = Object.freeze([CipherId.CAESAR, CipherId.NONE]);
+const WITHOUT_PLAINTEXT: readonly number[] = Object.freeze([CipherId.CAESAR]);
+
+function framedCiphers(options: ServerConnectionOptions, insideTls: boolean): readonly number[] {
+  const given = options.ciphers;
+  if (insideTls || options.allowPlaintext === true) {
+    if (given === undefined) return WITH_PLAINTEXT;
+    // Inside TLS the NONE cipher is what a client should ask for: never refused there.
+    return insideTls && !given.includes(CipherId.NONE) ? [...given, CipherId.NONE] : given;
+  }
+  // Over plain TCP, NONE would send everything in clear: refused unless allowed.
+  if (given === undefined) return WITHOUT_PLAINTEXT;
+  return given.includes(CipherId.NONE) ? given.filter((id) => id !== CipherId.NONE) : given;
+}
+
 /**
  * The server's side of one accepted connection, whichever wire it speaks, with no socket in
- * it: the first byte tells the seed wire (an ASCII digit) from our framed protocol (`R`), the
- * matching session serves it, and a client that has not agreed keys within
+ * it: the first byte tells the seed wire (an ASCII digit) from our framed protocol (`R`) and
+ * from TLS (0x16, handed to `onTlsHello`, or refused without it), the matching session serves
+ * it, and a client that has not agreed keys within
  * `handshakeTimeoutMs` is closed (told so with an ERROR frame on the framed wire), as is one
  * that then sends nothing for `idleTimeoutMs`. Anything else is refused with
  * `RTT_ERR_UNKNOWN_WIRE`. The app supplies only the answers.
@@ -69,7 +118,8 @@ const noop = () => {};
  * socket.once('close', () => connection.close());
  */
 export class ServerConnection implements Timed {
-  readonly #transport: SessionTransport;
+  // Replaced once, by the TLS layer's transport, when the client speaks TLS.
+  #transport: SessionTransport;
   // Only until the wire is known: the session made then keeps what it needs.
   #options: ServerConnectionOptions | undefined;
   readonly #clock: Clock;
@@ -89,6 +139,7 @@ export class ServerConnection implements Timed {
   // timer work per chunk.
   #lastActivity = 0;
   #done = false;
+  #insideTls = false;
 
   /**
    * Starts the handshake timer.
@@ -102,6 +153,10 @@ export class ServerConnection implements Timed {
     }
     assertFunction(options.answer, 'options.answer');
     if (options.onEvent !== undefined) assertFunction(options.onEvent, 'options.onEvent');
+    if (options.onTlsHello !== undefined) assertFunction(options.onTlsHello, 'options.onTlsHello');
+    if (options.allowPlaintext !== undefined && typeof options.allowPlaintext !== 'boolean') {
+      throw new TypeError('options.allowPlaintext must be a boolean');
+    }
     // Node's timers hold at most 2^31 - 1 ms; past that they would fire at once.
     this.#timeoutMs = assertInteger(
       options.handshakeTimeoutMs ?? DEFAULT_HANDSHAKE_TIMEOUT_MS,
@@ -128,7 +183,8 @@ export class ServerConnection implements Timed {
         this.#deadlines.set(this, this.#lastActivity + this.#idleTimeoutMs);
       }
       try {
-        onEvent(event);
+        // The sessions do not know they run inside TLS; the app's log wants to.
+        onEvent(event.type === 'ready' && this.#insideTls ? { ...event, tls: true } : event);
       } catch (err) {
         // The app's bug must not outlive this call: in a socket listener or a timer it would
         // take the whole thread (and every connection on it) down. This connection goes.
@@ -152,6 +208,15 @@ export class ServerConnection implements Timed {
   }
 
   /**
+   * Whether the client speaks TLS (its first byte was 0x16 and `onTlsHello` took it).
+   * @example
+   * connection.tls; // true
+   */
+  get tls(): boolean {
+    return this.#insideTls;
+  }
+
+  /**
    * Whether the keys are agreed.
    * @example
    * connection.ready; // true once the hello is answered
@@ -171,16 +236,21 @@ export class ServerConnection implements Timed {
     if (this.#session === undefined) {
       if (chunk.length === 0) return;
       const options = this.#options as ServerConnectionOptions;
+      const first = chunk[0] as number;
+      if (first === TLS_HANDSHAKE_RECORD && !this.#insideTls) {
+        this.#startTls(chunk, options);
+        return;
+      }
       const wire = detectWire(chunk);
       if (wire === 'framed') {
         this.#session = new FramedServerSession(this.#transport, {
           answer: options.answer,
           onEvent: this.#onEvent,
           maxFrameSize: options.maxFrameSize,
-          ciphers: options.ciphers,
+          ciphers: framedCiphers(options, this.#insideTls),
           random: options.random,
         });
-      } else if (wire === 'seed') {
+      } else if (wire === 'seed' && !this.#insideTls) {
         this.#session = new SeedServerSession(this.#transport, {
           answer: options.answer,
           onEvent: this.#onEvent,
@@ -189,7 +259,7 @@ export class ServerConnection implements Timed {
           quietMs: options.seedQuietMs,
         });
       } else {
-        this.#refuse(new UnknownWireError(chunk[0] as number));
+        this.#refuse(new UnknownWireError(first, undefined, this.#insideTls));
         return;
       }
       this.#options = undefined;
@@ -224,10 +294,37 @@ export class ServerConnection implements Timed {
     this.#session?.close();
   }
 
+  /**
+   * The layer under the connection failed (a TLS handshake, say): the connection is closed at
+   * once and the listener hears a `refused` event with `error`. Does nothing once it is over.
+   * @example
+   * tlsSocket.once('error', (err) => connection.fail(new TlsError(`TLS handshake failed: ${err.message}`)));
+   */
+  fail(error: ProtocolError): void {
+    if (this.#done) return;
+    this.#refuse(error);
+  }
+
   /** @internal Called by {@link Deadlines} when the deadline set last has come. */
   [kExpire](): void {
     if (this.ready) this.#idleCheck();
     else this.#timedOut();
+  }
+
+  #startTls(chunk: Uint8Array, options: ServerConnectionOptions): void {
+    const onTlsHello = options.onTlsHello;
+    if (onTlsHello === undefined) {
+      this.#refuse(new TlsNotEnabledError());
+      return;
+    }
+    // The wire is known only once the plaintext starts; until then the handshake deadline
+    // runs on, so a client that stalls in its TLS handshake is closed like any other.
+    this.#insideTls = true;
+    try {
+      this.#transport = onTlsHello(chunk);
+    } catch (err) {
+      this.#abort(err);
+    }
   }
 
   #goodbye(): void {
@@ -262,7 +359,7 @@ export class ServerConnection implements Timed {
   }
 
   // Garbage and silence get no answer: the connection is closed at once, not lingered on.
-  #refuse(error: HandshakeTimeoutError | UnknownWireError): void {
+  #refuse(error: ProtocolError): void {
     this.#done = true;
     this.#deadlines.clear(this);
     this.#session?.close();

@@ -85,8 +85,19 @@ export type Answerer = (command: AnsweredCommand) => string;
 
 /** What happened in a server session, for the app's logs and counters. */
 export type ServerSessionEvent =
-  /** The key exchange finished: requests may follow. `key` is the Caesar shift (0..255). */
-  | { readonly type: 'ready'; readonly wire: Wire; readonly key: number; readonly rounds: number }
+  /**
+   * The key exchange finished: requests may follow. `key` is the Caesar shift (0..255; 0 for
+   * the NONE cipher). `tls` is `true` when the session runs inside TLS (`ServerConnection`'s
+   * TLS hand-off), and absent otherwise: an optional field rather than a third wire, so that
+   * code that switches on `wire` or matches ready events goes on working.
+   */
+  | {
+      readonly type: 'ready';
+      readonly wire: Wire;
+      readonly key: number;
+      readonly rounds: number;
+      readonly tls?: boolean | undefined;
+    }
   /** A framed hello gave a weak shared secret (key 0); another round is awaited. */
   | { readonly type: 'rekey'; readonly round: number }
   /** The seed wire agreed key 0 (shared secret 256): it cannot re-key, so it runs in clear. */

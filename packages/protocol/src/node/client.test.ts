@@ -240,6 +240,7 @@ describe('connect() and serveConnection()', () => {
         serveConnection(socket, {
           answer: () => 'x',
           ciphers: [CipherId.NONE],
+          allowPlaintext: true,
           onEvent: (event) => {
             // In clear (cipher NONE): an answer to request 999 nobody asked for, after the
             // ServerHello (written once the hello's slice is handled).

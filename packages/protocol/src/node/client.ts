@@ -1,16 +1,18 @@
 /// <reference types="node" />
 import net from 'node:net';
 import type { Duplex } from 'node:stream';
+import tls from 'node:tls';
 import type { RandomSource } from '@rtt/cipher';
 import { assertInteger, assertString } from '@rtt/cipher/assert';
 import { nowMicros } from '../answers.ts';
-import { Command, type CommandName, Status } from '../constants.ts';
+import { CipherId, Command, type CommandName, Status } from '../constants.ts';
 import {
   ConnectError,
   ConnectionClosedError,
   ConnectionLostError,
   ProtocolError,
   TimeoutError,
+  TlsError,
   UnexpectedResponseError,
   UnsupportedCommandError,
 } from '../errors.ts';
@@ -19,6 +21,30 @@ import { SeedClientSession } from '../seed-client-session.ts';
 import type { Wire } from '../session.ts';
 import { PendingRequests } from './pending-requests.ts';
 import { StreamTransport } from './stream-transport.ts';
+import { tlsReason } from './tls.ts';
+
+/**
+ * TLS for {@link connect}: Node's `tls.connect` options (`ca`, `rejectUnauthorized`,
+ * `servername`, ...) less the address, which `connect` gives, plus two of ours. TLS 1.3 only
+ * (`minVersion` is always TLSv1.3).
+ */
+export interface ConnectTlsOptions extends Omit<tls.ConnectionOptions, 'host' | 'port' | 'socket'> {
+  /**
+   * Called once the TLS handshake is done and before a byte of ours is sent: check the
+   * server's certificate here (`socket.getPeerCertificate().raw`, see
+   * `certificateFingerprint`), for trust on first use with `rejectUnauthorized: false`. A
+   * throw or a rejection closes the connection, and `connect` rejects with that very error.
+   * Its time is not counted in `timeoutMs`; the server's own handshake timeout (5 s by
+   * default) still runs, though, so a slow check (a question to the user) may find the
+   * connection closed.
+   */
+  readonly verify?: ((socket: tls.TLSSocket) => void | Promise<void>) | undefined;
+  /**
+   * Each TLS secret as a line of the NSS key log format, for Wireshark (Node's `'keylog'`
+   * event): append the lines to the SSLKEYLOGFILE.
+   */
+  readonly onKeylog?: ((line: Buffer) => void) | undefined;
+}
 
 /** Options for {@link connect}. */
 export interface ConnectOptions {
@@ -30,7 +56,7 @@ export interface ConnectOptions {
   readonly wire?: Wire | undefined;
   /** Time allowed for connecting plus the key exchange, in milliseconds; default 10000. */
   readonly timeoutMs?: number | undefined;
-  /** The cipher id to ask for on the framed wire; default Caesar. */
+  /** The cipher id to ask for on the framed wire; default Caesar, or NONE with `tls`. */
   readonly cipher?: number | undefined;
   /** Largest frame body accepted and sent on the framed wire; default 65536. */
   readonly maxFrameSize?: number | undefined;
@@ -41,6 +67,14 @@ export interface ConnectOptions {
    * TCP connection to `host`:`port`.
    */
   readonly stream?: Duplex | undefined;
+  /**
+   * Connect with TLS 1.3 and speak our framed protocol inside it, with cipher NONE unless
+   * `cipher` says otherwise (the server serves TLS on its usual port: it tells a TLS client by
+   * its first byte). Not with `wire: 'seed'` (the seed wire never runs over TLS) nor with
+   * `stream`. With a self-signed server certificate, pass `rejectUnauthorized: false` and
+   * check it in `verify`; with `ca`, Node checks the certificate and the host name.
+   */
+  readonly tls?: ConnectTlsOptions | undefined;
   /**
    * Makes one request before resolving, its answer dropped, so that the first request's
    * `rttMs` does not include either end's first-time work (see {@link RttClient.warmUp}).
@@ -117,6 +151,8 @@ const CONNECT_ERRORS: Readonly<Record<string, string>> = {
  * Connects to an rtt server and agrees keys (our framed protocol, or the seed wire with
  * `wire: 'seed'`), then resolves with a client ready for requests.
  * @throws {ConnectError} the TCP connection failed (`RTT_ERR_CONNECT`, with a readable reason)
+ * @throws {TlsError} with `tls`: the TLS handshake failed (`RTT_ERR_TLS`: an untrusted
+ *   certificate, a server without TLS 1.3, ...); or whatever `tls.verify` threw
  * @throws {TimeoutError} no agreed keys within `timeoutMs`
  * @throws {ProtocolError} the server refused the hello or sent bad data
  * @example
@@ -126,6 +162,19 @@ const CONNECT_ERRORS: Readonly<Record<string, string>> = {
  * const { text, rttMs } = await client.request('TIME');
  * console.log(`${text} in ${rttMs.toFixed(3)} ms`);
  * await client.close();
+ *
+ * @example
+ * // TLS, trusting the server's certificate on first use.
+ * const client = await connect({
+ *   port: 7777,
+ *   tls: {
+ *     rejectUnauthorized: false,
+ *     verify: (socket) => {
+ *       const seen = certificateFingerprint(socket.getPeerCertificate().raw);
+ *       if (known !== undefined && seen !== known) throw new Error(`certificate changed: ${seen}`);
+ *     },
+ *   },
+ * });
  */
 export async function connect(options: ConnectOptions = {}): Promise<RttClient> {
   const host = options.host ?? '127.0.0.1';
@@ -139,11 +188,39 @@ export async function connect(options: ConnectOptions = {}): Promise<RttClient> 
   assertInteger(port, 'options.port', 1, 65_535);
   // Node's timers hold at most 2^31 - 1 ms; past that they would fire at once.
   assertInteger(timeoutMs, 'options.timeoutMs', 1, 2 ** 31 - 1);
-  const deadline = performance.now() + timeoutMs;
-  const stream = options.stream ?? (await openSocket(host, port, timeoutMs));
+  const tlsOptions = options.tls;
+  if (tlsOptions !== undefined) {
+    if (typeof tlsOptions !== 'object' || tlsOptions === null) {
+      throw new TypeError('options.tls must be an object');
+    }
+    if (wire === 'seed') {
+      throw new TypeError('options.tls needs the framed wire: the seed wire never runs over TLS');
+    }
+    if (options.stream !== undefined) {
+      throw new TypeError('options.tls and options.stream exclude each other');
+    }
+  }
+  let deadline = performance.now() + timeoutMs;
+  let stream: Duplex;
+  if (options.stream !== undefined) stream = options.stream;
+  else if (tlsOptions === undefined) stream = await openSocket(host, port, timeoutMs);
+  else {
+    const socket = await openTlsSocket(host, port, timeoutMs, tlsOptions);
+    const started = performance.now();
+    await verifyServer(socket, tlsOptions);
+    // The user may have been asked: that time is not the server's.
+    deadline += performance.now() - started;
+    stream = socket;
+  }
   let client: RttClient;
   try {
-    client = new RttClient(stream, wire, options);
+    client = new RttClient(
+      stream,
+      wire,
+      tlsOptions !== undefined && options.cipher === undefined
+        ? { ...options, cipher: CipherId.NONE }
+        : options,
+    );
   } catch (err) {
     // Bad options (a maxFrameSize out of range, say): the socket just opened is not leaked.
     if (options.stream === undefined) stream.destroy();
@@ -180,6 +257,69 @@ function openSocket(host: string, port: number, timeoutMs: number): Promise<net.
       resolve(socket);
     });
   });
+}
+
+function openTlsSocket(
+  host: string,
+  port: number,
+  timeoutMs: number,
+  options: ConnectTlsOptions,
+): Promise<tls.TLSSocket> {
+  const { verify: _verify, onKeylog, ...rest } = options;
+  return new Promise((resolve, reject) => {
+    const socket = tls.connect({
+      host,
+      port,
+      // SNI takes host names only (RFC 6066).
+      ...(net.isIP(host) === 0 ? { servername: host } : {}),
+      ...rest,
+      // Last, so that it holds whatever else was given: TLS 1.3 only.
+      minVersion: 'TLSv1.3',
+    });
+    socket.setNoDelay(true);
+    if (onKeylog !== undefined) socket.on('keylog', onKeylog);
+    let connected = false;
+    socket.once('connect', () => {
+      connected = true;
+    });
+    const fail = (err: NodeJS.ErrnoException) => {
+      socket.destroy();
+      if (!connected) {
+        const why = CONNECT_ERRORS[err.code ?? ''] ?? err.message;
+        reject(new ConnectError(host, port, why, { cause: err }));
+        return;
+      }
+      const why = err.code === 'ETIMEDOUT' ? 'timed out' : tlsReason(err);
+      reject(new TlsError(`TLS with ${host} port ${port} failed: ${why}`, { cause: err }));
+    };
+    socket.setTimeout(timeoutMs, () =>
+      fail(Object.assign(new Error('timed out'), { code: 'ETIMEDOUT' })),
+    );
+    socket.once('error', fail);
+    socket.once('secureConnect', () => {
+      socket.setTimeout(0);
+      socket.off('error', fail);
+      resolve(socket);
+    });
+  });
+}
+
+// The caller's check of the server, before a byte of ours goes out; its error is passed on
+// as it is, so that the caller recognises its own.
+async function verifyServer(socket: tls.TLSSocket, options: ConnectTlsOptions): Promise<void> {
+  const verify = options.verify;
+  if (verify === undefined) return;
+  // The server may close or reset meanwhile; the client made afterwards sees it closed.
+  const ignore = () => {};
+  socket.on('error', ignore);
+  try {
+    await verify(socket);
+  } catch (err) {
+    socket.destroy();
+    throw err;
+  } finally {
+    socket.off('error', ignore);
+  }
 }
 
 /**

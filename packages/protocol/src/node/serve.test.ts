@@ -52,6 +52,7 @@ describe('serveConnection: shutdown', () => {
     serveConnection(accepted, {
       answer: (command) => ANSWERS[command],
       ciphers: [CipherId.NONE],
+      allowPlaintext: true,
       signal: closing.signal,
       onEvent: (event) => {
         events.push(event);

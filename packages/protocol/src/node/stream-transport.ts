@@ -116,6 +116,7 @@ export class StreamTransport implements SessionTransport {
   #afterStop: (() => void) | undefined;
   #ended = false;
   #linger: NodeJS.Timeout | undefined;
+  #detached = false;
 
   // The stream's listeners are the few functions below, shared by every transport: each finds
   // its transport on the stream (`kTransport`) rather than closing over it. Four arrow
@@ -317,12 +318,41 @@ export class StreamTransport implements SessionTransport {
    * transport.abort();
    */
   abort(error?: unknown): void {
+    if (this.#detached) return;
     this.#ended = true;
     this.#batch = null;
     this.#stopPumping();
     clearTimeout(this.#linger);
     if (error === undefined) this.stream.destroy();
     else this.stream.destroy(error instanceof Error ? error : new Error(String(error)));
+  }
+
+  /**
+   * Lets go of the stream without ending it, for a layer that takes it over (TLS, once a
+   * ClientHello is seen): the session is given nothing more, the stream is left paused with
+   * none of this transport's listeners, and the bytes read but not yet given to the session
+   * are returned, in order, for the new owner to put back (`stream.unshift`). Nothing is
+   * written after this, and `end()` and `abort()` do nothing.
+   * @example
+   * const rest = transport.detach();
+   * socket.unshift(Buffer.concat([firstBytes, ...rest]));
+   */
+  detach(): Uint8Array[] {
+    const rest = this.#pending ?? [];
+    const stream = this.stream as TransportStream;
+    if (stream[kTransport] === this) stream[kTransport] = undefined;
+    stream.off('data', onData);
+    stream.off('close', onClose);
+    this.#stopPumping();
+    this.#batch = null;
+    this.#batchBytes = 0;
+    this.#session = undefined;
+    // Ended as far as this transport goes: #pump neither delivers nor resumes any more.
+    this.#ended = true;
+    this.#detached = true;
+    this.#paused = true;
+    stream.pause();
+    return rest;
   }
 
   #dataIn(chunk: Uint8Array): void {
