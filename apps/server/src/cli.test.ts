@@ -57,7 +57,54 @@ describe('parseServerArgs', () => {
     expect(await parseServerArgs(['--idle-timeout', '1.5'])).toMatchObject({ idleTimeout: 1_500 });
   });
 
+  it('serves TLS only when asked, with the state directory and key log defaults', async () => {
+    const env = { XDG_STATE_HOME: '/srv/state', SSLKEYLOGFILE: '/tmp/keys.log' };
+    expect(await parseServerArgs([], '0.1.0', env)).toMatchObject({
+      tls: false,
+      certificate: undefined,
+      stateDir: '/srv/state/rtt-server',
+      allowPlaintext: false,
+      // SSLKEYLOGFILE is for TLS: without --tls there is nothing to write.
+      keylog: undefined,
+    });
+    expect(await parseServerArgs(['--tls'], '0.1.0', env)).toMatchObject({
+      tls: true,
+      keylog: '/tmp/keys.log',
+    });
+    expect(
+      await parseServerArgs(
+        [
+          '--tls',
+          '--cert',
+          'c.pem',
+          '--key',
+          'k.pem',
+          '--state-dir',
+          'state',
+          '--keylog',
+          'mine.log',
+          '--allow-plaintext',
+        ],
+        '0.1.0',
+        env,
+      ),
+    ).toMatchObject({
+      tls: true,
+      certificate: { cert: 'c.pem', key: 'k.pem' },
+      stateDir: 'state',
+      keylog: 'mine.log',
+      allowPlaintext: true,
+    });
+    expect(await parseServerArgs(['--tls'], '0.1.0', {})).toMatchObject({ keylog: undefined });
+  });
+
   it.each([
+    [['--tls', '--cert', 'c.pem']],
+    [['--tls', '--key', 'k.pem']],
+    [['--cert', 'c.pem', '--key', 'k.pem']],
+    [['--keylog', 'keys.log']],
+    [['--tls', '--keylog']],
+    [['--state-dir']],
     [['--idle-timeout', '-1']],
     [['--idle-timeout', 'soon']],
     [['--max-output', '0']],

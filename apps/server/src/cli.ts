@@ -1,5 +1,6 @@
 import { isIP } from 'node:net';
 import { answeredHelpOrVersion, commandLine, integerIn, UsageError } from '@rtt/cli-support';
+import { defaultStateDir } from './certificate.ts';
 import { defaultMaxConnections, openFileLimit } from './limits.ts';
 import { LOG_LEVELS, type LogLevel } from './logger.ts';
 import { TEMPERATURE_SOURCES, type TemperatureSourceName } from './temperature.ts';
@@ -24,6 +25,16 @@ export interface ServerOptions {
   logTimestamps: boolean;
   /** Where log lines go; `undefined`: stdout. */
   logFile: string | undefined;
+  /** Serve TLS 1.3 to clients that start with a TLS record, on the same port. */
+  tls: boolean;
+  /** `--cert` and `--key`, given together; `undefined`: the state directory's certificate. */
+  certificate: { cert: string; key: string } | undefined;
+  /** Where the server keeps its own certificate (and key) between starts. */
+  stateDir: string;
+  /** Serve hellos that ask for no cipher over plain TCP (refused by default). */
+  allowPlaintext: boolean;
+  /** Append TLS secrets here, NSS key log format, for Wireshark; `undefined`: none. */
+  keylog: string | undefined;
 }
 
 /**
@@ -37,6 +48,7 @@ export interface ServerOptions {
 export async function parseServerArgs(
   args: readonly string[],
   version = '0.1.0',
+  env: Record<string, string | undefined> = process.env,
 ): Promise<ServerOptions | undefined> {
   const parsed = await commandLine(args, {
     name: 'rtt-server',
@@ -106,6 +118,30 @@ export async function parseServerArgs(
       type: 'string',
       describe: 'append log lines to this file instead of stdout',
     })
+    .option('tls', {
+      type: 'boolean',
+      default: false,
+      describe: 'also serve TLS 1.3 on the same port (clients that start with a TLS record)',
+    })
+    .option('cert', {
+      type: 'string',
+      describe: 'PEM certificate (chain) for --tls, with --key (default: a self-signed one)',
+    })
+    .option('key', { type: 'string', describe: 'PEM private key of --cert' })
+    .option('state-dir', {
+      type: 'string',
+      describe:
+        'where the self-signed certificate is kept (default: $XDG_STATE_HOME/rtt-server, else ~/.local/state/rtt-server)',
+    })
+    .option('allow-plaintext', {
+      type: 'boolean',
+      default: false,
+      describe: 'serve hellos that ask for no cipher over plain TCP (for experiments)',
+    })
+    .option('keylog', {
+      type: 'string',
+      describe: 'append TLS secrets to FILE for Wireshark (default: $SSLKEYLOGFILE when set)',
+    })
     .parse();
   if (answeredHelpOrVersion(parsed)) return undefined;
 
@@ -140,14 +176,50 @@ export async function parseServerArgs(
     logLevel: parsed['log-level'] as LogLevel,
     logFormat: parsed['log-format'] as 'text' | 'json',
     logTimestamps: Boolean(parsed['log-timestamps']),
-    logFile: logFile(parsed['log-file']),
+    logFile: fileName('log file', 'log-file', parsed['log-file']),
+    ...tlsOptions(parsed, env),
   };
 }
 
-function logFile(value: unknown): string | undefined {
+type TlsOptions = Pick<
+  ServerOptions,
+  'tls' | 'certificate' | 'stateDir' | 'allowPlaintext' | 'keylog'
+>;
+
+function tlsOptions(
+  parsed: Record<string, unknown>,
+  env: Record<string, string | undefined>,
+): TlsOptions {
+  const tls = parsed.tls === true;
+  const cert = fileName('certificate', 'cert', parsed.cert);
+  const key = fileName('key', 'key', parsed.key);
+  if ((cert === undefined) !== (key === undefined)) {
+    throw new UsageError(
+      cert === undefined ? '--key needs --cert (give both)' : '--cert needs --key (give both)',
+    );
+  }
+  // Options that only mean something with TLS are a mistake without it: the user expects
+  // TLS and would get the teaching cipher.
+  if (!tls && cert !== undefined) throw new UsageError('--cert and --key need --tls');
+  const keylogOption = fileName('key log file', 'keylog', parsed.keylog);
+  if (!tls && keylogOption !== undefined) throw new UsageError('--keylog needs --tls');
+  const stateDir = fileName('state directory', 'state-dir', parsed['state-dir']);
+  // SSLKEYLOGFILE is set for every program in a shell (browsers, curl): without --tls the
+  // server has no secrets to write, and says nothing.
+  const keylog = tls ? (keylogOption ?? (env.SSLKEYLOGFILE || undefined)) : undefined;
+  return {
+    tls,
+    certificate: cert !== undefined && key !== undefined ? { cert, key } : undefined,
+    stateDir: stateDir ?? defaultStateDir(env),
+    allowPlaintext: parsed['allow-plaintext'] === true,
+    keylog,
+  };
+}
+
+function fileName(what: string, option: string, value: unknown): string | undefined {
   if (value === undefined) return undefined;
-  // yargs gives an array when the option is repeated, and '' for a bare --log-file.
+  // yargs gives an array when the option is repeated, and '' for a bare option.
   if (typeof value !== 'string' || value === '')
-    throw new UsageError('invalid log file: expected one file name (--log-file FILE)');
+    throw new UsageError(`invalid ${what}: expected one file name (--${option} FILE)`);
   return value;
 }

@@ -16,6 +16,13 @@ export interface SessionConfig {
   /** Unread answer bytes before a client is not read any more. */
   maxUnsentBytes: number;
   temperatureSource: TemperatureSourceName;
+  /**
+   * With `--tls`: the certificate and key as PEM text (each thread builds its own TLS context
+   * from them: a context cannot cross threads), and the key log file, if any.
+   */
+  tls: { cert: string; key: string; keylog: string | undefined } | undefined;
+  /** Serve NONE-cipher hellos over plain TCP (`--allow-plaintext`). */
+  allowPlaintext: boolean;
   log: {
     level: LogLevel;
     format: 'text' | 'json';

@@ -1,11 +1,13 @@
 import { describe, expect, it, vi } from 'vitest';
 import * as errors from './errors.ts';
-import { NoSensorError, ServerAppError } from './errors.ts';
+import { CertificateError, NoSensorError, ServerAppError, StateDirError } from './errors.ts';
 
 describe('errors', () => {
   const cases = [
     [ServerAppError, 'RTT_ERR_SERVER_APP'],
     [NoSensorError, 'RTT_ERR_NO_SENSOR'],
+    [CertificateError, 'RTT_ERR_CERTIFICATE'],
+    [StateDirError, 'RTT_ERR_STATE_DIR'],
   ] as const;
 
   it.each(cases)('%o has its own code and name, and keeps its cause', (ErrorClass, code) => {

@@ -47,3 +47,15 @@ export class NoSensorError extends ServerAppError {
   override readonly code = 'RTT_ERR_NO_SENSOR' as const;
 }
 brand(NoSensorError, 'rtt.error.NoSensorError');
+
+/** `--cert`/`--key` (or the state directory's files) are unreadable, not PEM, or do not match. */
+export class CertificateError extends ServerAppError {
+  override readonly code = 'RTT_ERR_CERTIFICATE' as const;
+}
+brand(CertificateError, 'rtt.error.CertificateError');
+
+/** The state directory (`--state-dir`) cannot be created, or its files cannot be written. */
+export class StateDirError extends ServerAppError {
+  override readonly code = 'RTT_ERR_STATE_DIR' as const;
+}
+brand(StateDirError, 'rtt.error.StateDirError');

@@ -12,6 +12,7 @@
  */
 import { readFileSync } from 'node:fs';
 import net from 'node:net';
+import { hostname } from 'node:os';
 import { extname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { handleClosedOutput, programArgs } from '@rtt/cli-support';
@@ -22,9 +23,11 @@ import {
   supportsSocketTransfer,
 } from '@rtt/pool';
 import { refuseConnection } from '@rtt/protocol/node';
+import { readCertificate, type ServerCertificate, stateCertificate } from './certificate.ts';
 import { parseServerArgs } from './cli.ts';
 import { type ConnectionContext, displayAddress, type SessionConfig } from './context.ts';
-import { NoSensorError } from './errors.ts';
+import { CertificateError, NoSensorError, StateDirError } from './errors.ts';
+import { openKeylog } from './keylog.ts';
 import { DESCRIPTOR_RESERVE } from './limits.ts';
 import { createLog } from './logger.ts';
 import { EverySecond, formatCount } from './rate-limit.ts';
@@ -102,11 +105,43 @@ async function main(): Promise<number> {
     return 1;
   }
 
+  let certificate: ServerCertificate | undefined;
+  if (options.tls) {
+    try {
+      certificate =
+        options.certificate === undefined
+          ? await stateCertificate({ stateDir: options.stateDir, names: [hostname(), options.ip] })
+          : readCertificate(options.certificate.cert, options.certificate.key, 'given');
+    } catch (err) {
+      if (!(err instanceof CertificateError || err instanceof StateDirError)) throw err;
+      log.error(`TLS: ${err.message}`);
+      return 1;
+    }
+    if (options.keylog !== undefined) {
+      // Opened here once so that a key log that cannot be written is one line at start-up;
+      // each thread opens its own (see session.ts).
+      try {
+        openKeylog(options.keylog).close();
+      } catch (err) {
+        const code = (err as NodeJS.ErrnoException).code ?? '';
+        log.error(
+          `Cannot open the TLS key log ${options.keylog}: ${LOG_FILE_ERRORS[code] ?? (err as Error).message}`,
+        );
+        return 1;
+      }
+    }
+  }
+
   const config: SessionConfig = {
     handshakeTimeout: options.handshakeTimeout,
     idleTimeout: options.idleTimeout,
     maxUnsentBytes: options.maxUnsentBytes,
     temperatureSource: options.temperatureSource,
+    tls:
+      certificate === undefined
+        ? undefined
+        : { cert: certificate.cert, key: certificate.key, keylog: options.keylog },
+    allowPlaintext: options.allowPlaintext,
     log: logOptions,
   };
   // Threads need a Node.js that can move sockets between them; on an older one every session
@@ -229,9 +264,31 @@ async function main(): Promise<number> {
   log.info(
     `TEMP readings: ${temperatureDescription}${temperatureDescription === 'simulated' ? ' (no sensor on this host)' : ''}`,
   );
-  log.warning(
-    'Cipher: Caesar keyed by Diffie-Hellman (p = 257, g = 11), as the seed asks. It has 64 possible keys: for teaching, not for secrets.',
-  );
+  if (certificate === undefined) {
+    log.warning(
+      'Cipher: Caesar keyed by Diffie-Hellman (p = 257, g = 11), as the seed asks. It has 64 possible keys: for teaching, not for secrets.',
+    );
+  } else {
+    log.info(tlsLine(certificate));
+    if (certificate.validTo.getTime() < Date.now()) {
+      log.warning(
+        `TLS certificate ${certificate.certPath} expired on ${isoDate(certificate.validTo)}: clients that check it will refuse it`,
+      );
+    }
+    log.warning(
+      'Clients without TLS get the Caesar cipher keyed by Diffie-Hellman (p = 257, g = 11), as the seed asks: for teaching, not for secrets.',
+    );
+    if (options.keylog !== undefined) {
+      log.warning(
+        `TLS key log: appending every session's secrets to ${options.keylog}; whoever reads it can decrypt the traffic`,
+      );
+    }
+  }
+  if (options.allowPlaintext) {
+    log.warning(
+      'Plaintext allowed (--allow-plaintext): clients that ask for no cipher over plain TCP are served in clear',
+    );
+  }
   log.success(`Listening on ${options.ip} port ${port}...`);
   log.warning('To close the server press CTRL+C');
 
@@ -255,6 +312,26 @@ async function main(): Promise<number> {
     process.on('SIGINT', stop);
     process.on('SIGTERM', stop);
   });
+}
+
+const isoDate = (date: Date) => date.toISOString().slice(0, 10);
+
+/**
+ * The start-up line that says where the certificate is and what its fingerprint is, the
+ * value a client pins or a user compares.
+ *
+ * @example
+ * tlsLine(certificate);
+ * // 'TLS 1.3 on the same port: certificate ~/.local/state/rtt-server/cert.pem (self-signed, made now), fingerprint sha256:...'
+ */
+function tlsLine(certificate: ServerCertificate): string {
+  const origin =
+    certificate.origin === 'made'
+      ? 'self-signed, made now'
+      : certificate.origin === 'kept'
+        ? `self-signed, kept from ${isoDate(certificate.validFrom)}`
+        : 'given with --cert';
+  return `TLS 1.3 on the same port: certificate ${certificate.certPath} (${origin}), fingerprint ${certificate.fingerprint}`;
 }
 
 handleClosedOutput('ignore');

@@ -1,6 +1,10 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import net from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import tls from 'node:tls';
 import { connect } from '@rtt/protocol/node';
 import { afterEach, describe, expect, it } from 'vitest';
 
@@ -16,10 +20,18 @@ interface Server {
 
 const running: Server[] = [];
 const sockets: net.Socket[] = [];
+const folders: string[] = [];
 afterEach(() => {
   for (const socket of sockets.splice(0)) socket.destroy();
   for (const server of running.splice(0)) server.child.kill('SIGKILL');
+  for (const folder of folders.splice(0)) rmSync(folder, { recursive: true, force: true });
 });
+
+function temporaryFolder(): string {
+  const folder = mkdtempSync(join(tmpdir(), 'rtt-server-tls-'));
+  folders.push(folder);
+  return folder;
+}
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -28,12 +40,21 @@ async function until(condition: () => boolean): Promise<void> {
   while (!condition()) await sleep(25);
 }
 
-async function startServer(args: string[], openFiles?: number): Promise<Server> {
+// The tests' own shell may have SSLKEYLOGFILE set: a server should write a key log only when
+// a test asks for one.
+const { SSLKEYLOGFILE: _keylog, ...ENV } = process.env;
+
+function spawnServer(args: string[], openFiles?: number): ChildProcess {
   const node = [process.execPath, '--conditions=rtt-source', MAIN, '-ip', '127.0.0.1', '-p', '0'];
-  const child =
-    openFiles === undefined
-      ? spawn(node[0] as string, [...node.slice(1), ...args])
-      : spawn('bash', ['-c', `ulimit -n ${openFiles}; exec "$@"`, 'bash', ...node, ...args]);
+  return openFiles === undefined
+    ? spawn(node[0] as string, [...node.slice(1), ...args], { env: ENV })
+    : spawn('bash', ['-c', `ulimit -n ${openFiles}; exec "$@"`, 'bash', ...node, ...args], {
+        env: ENV,
+      });
+}
+
+async function startServer(args: string[], openFiles?: number): Promise<Server> {
+  const child = spawnServer(args, openFiles);
   const lines: string[] = [];
   let partial = '';
   child.stdout?.setEncoding('utf8').on('data', (chunk: string) => {
@@ -149,3 +170,137 @@ describe.skipIf(process.platform !== 'linux')('the server process', { timeout: 6
     expect(await server.exited).toBe(0);
   });
 });
+
+/** Runs the server to its exit (a start-up mistake) and gives its code and output. */
+async function failedStart(args: string[]): Promise<{ code: number | null; output: string }> {
+  const child = spawnServer(args);
+  let output = '';
+  child.stdout?.setEncoding('utf8').on('data', (chunk: string) => {
+    output += chunk;
+  });
+  child.stderr?.setEncoding('utf8').on('data', (chunk: string) => {
+    output += chunk;
+  });
+  running.push({ child, port: 0, lines: [], exited: Promise.resolve(null) });
+  const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
+  return { code, output };
+}
+
+const FINGERPRINT_LINE =
+  /^💡 TLS 1\.3 on the same port: certificate (.+) \((self-signed, made now|self-signed, kept from \d{4}-\d\d-\d\d|given with --cert)\), fingerprint (sha256:[A-Za-z0-9+/]{43})$/;
+
+function fingerprintLine(server: Server): { path: string; origin: string; fingerprint: string } {
+  const match = server.lines.map((line) => FINGERPRINT_LINE.exec(line)).find(Boolean);
+  expect(match, server.lines.join('\n')).toBeTruthy();
+  const [, path = '', origin = '', fingerprint = ''] = match ?? [];
+  return { path, origin, fingerprint };
+}
+
+/** A plain Node TLS client that completes the handshake and gives what it saw. */
+async function tlsHandshake(
+  port: number,
+): Promise<{ protocol: string | null; fingerprint: string }> {
+  const socket = tls.connect({ host: '127.0.0.1', port, rejectUnauthorized: false });
+  sockets.push(socket);
+  await new Promise<void>((resolve, reject) => {
+    socket.once('secureConnect', () => resolve());
+    socket.once('error', reject);
+  });
+  const der = socket.getPeerCertificate().raw;
+  const fingerprint = `sha256:${createHash('sha256').update(der).digest('base64').replace(/=+$/, '')}`;
+  const protocol = socket.getProtocol();
+  socket.destroy();
+  return { protocol, fingerprint };
+}
+
+describe.skipIf(process.platform !== 'linux')(
+  'the server process with --tls',
+  { timeout: 60_000 },
+  () => {
+    it('makes its certificate, logs the fingerprint, serves TLS 1.3, writes the key log, keeps the certificate', async () => {
+      const folder = temporaryFolder();
+      const stateDir = join(folder, 'state');
+      const keylog = join(folder, 'keys.log');
+      const args = ['--tls', '--state-dir', stateDir, '--keylog', keylog, '-t', '2'];
+      const server = await startServer(args);
+      const first = fingerprintLine(server);
+      expect(first).toMatchObject({
+        path: join(stateDir, 'cert.pem'),
+        origin: 'self-signed, made now',
+      });
+      expect(server.lines).toContain(
+        `⚠️  TLS key log: appending every session's secrets to ${keylog}; whoever reads it can decrypt the traffic`,
+      );
+      expect(statSync(join(stateDir, 'key.pem')).mode & 0o777).toBe(0o600);
+
+      // A plain TLS client: TLS 1.3, and the certificate whose fingerprint the log gave.
+      expect(await tlsHandshake(server.port)).toEqual({
+        protocol: 'TLSv1.3',
+        fingerprint: first.fingerprint,
+      });
+      // Our client, with our protocol inside TLS.
+      const client = await connect({
+        host: '127.0.0.1',
+        port: server.port,
+        tls: { rejectUnauthorized: false },
+      });
+      expect((await client.request('TIME')).ok).toBe(true);
+      await client.close();
+
+      await until(() => readFileSync(keylog, 'utf8').includes('SERVER_TRAFFIC_SECRET_0'));
+      const lines = readFileSync(keylog, 'utf8').trimEnd().split('\n');
+      expect(lines.some((line) => line.startsWith('CLIENT_HANDSHAKE_TRAFFIC_SECRET '))).toBe(true);
+      // NSS format: label, 32-byte client random, secret, all hex.
+      for (const line of lines) expect(line).toMatch(/^[A-Z_0-9]+ [0-9a-f]{64} [0-9a-f]+$/);
+      expect(statSync(keylog).mode & 0o777).toBe(0o600);
+
+      server.child.kill('SIGTERM');
+      expect(await server.exited).toBe(0);
+
+      const again = await startServer(args);
+      const second = fingerprintLine(again);
+      expect(second.origin).toMatch(/^self-signed, kept from \d{4}-\d\d-\d\d$/);
+      expect(second.fingerprint).toBe(first.fingerprint);
+      expect((await tlsHandshake(again.port)).fingerprint).toBe(first.fingerprint);
+      again.child.kill('SIGTERM');
+      expect(await again.exited).toBe(0);
+    });
+
+    it('warns when a client speaks TLS to a server without --tls', async () => {
+      const server = await startServer([]);
+      const socket = tls.connect({
+        host: '127.0.0.1',
+        port: server.port,
+        rejectUnauthorized: false,
+      });
+      sockets.push(socket);
+      socket.on('error', () => {});
+      await new Promise<void>((resolve) => socket.once('close', () => resolve()));
+      await until(() => server.lines.some((line) => line.includes('Closing 127.0.0.1')));
+      expect(server.lines.find((line) => line.includes('Closing 127.0.0.1'))).toMatch(
+        /^⚠️ {2}Closing 127\.0\.0\.1 port \d+: .*--tls/,
+      );
+      server.child.kill('SIGTERM');
+      expect(await server.exited).toBe(0);
+    });
+
+    it('takes --cert and --key only together, and says what is wrong with them', async () => {
+      const missingKey = await failedStart(['--tls', '--cert', 'cert.pem']);
+      expect(missingKey.code).toBe(2);
+      expect(missingKey.output).toContain('rtt-server: --cert needs --key (give both)');
+
+      const folder = temporaryFolder();
+      const unreadable = await failedStart([
+        '--tls',
+        '--cert',
+        join(folder, 'none.pem'),
+        '--key',
+        join(folder, 'none.key'),
+      ]);
+      expect(unreadable.code).toBe(1);
+      expect(unreadable.output.trim().split('\n')).toEqual([
+        `🛑 TLS: cannot read the certificate ${join(folder, 'none.pem')}: no such file`,
+      ]);
+    });
+  },
+);

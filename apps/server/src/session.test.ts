@@ -2,9 +2,13 @@ import type { SessionControl } from '@rtt/pool';
 import {
   BadHelloError,
   BadPublicKeyError,
+  CipherId,
   HandshakeTimeoutError,
   type ProtocolError,
+  TlsError,
+  TlsNotEnabledError,
   UnknownWireError,
+  UnsupportedCipherError,
 } from '@rtt/protocol';
 import { describe, expect, it } from 'vitest';
 import type { Log } from './logger.ts';
@@ -73,6 +77,26 @@ describe('sessionEvents: what a session reports, as the log and the pool see it'
       'warning Closing 127.0.0.1 port 43570: neither our protocol nor the seed wire (first byte 0xff)',
       'unknown-wire',
     ],
+    [
+      refused(new TlsNotEnabledError(), undefined),
+      'warning Closing 127.0.0.1 port 43570: the client speaks TLS, and this server was started without --tls',
+      'tls-not-enabled',
+    ],
+    [
+      refused(new TlsError('TLS handshake failed: unsupported protocol'), 'framed'),
+      'warning Closing 127.0.0.1 port 43570: TLS handshake failed: unsupported protocol',
+      'tls',
+    ],
+    [
+      refused(new UnsupportedCipherError(CipherId.NONE), 'framed'),
+      'warning Closing 127.0.0.1 port 43570: bad hello (cipher NONE, in clear over plain TCP: refused without --allow-plaintext)',
+      'unsupported-cipher',
+    ],
+    [
+      refused(new UnsupportedCipherError(7), 'framed'),
+      'warning Closing 127.0.0.1 port 43570: bad hello (unsupported cipher 7)',
+      'unsupported-cipher',
+    ],
   ])('logs a refusal as one warning and gives the pool its reason (%#)', (event, line, reason) => {
     const { onEvent, lines, reasons } = recorder();
     onEvent(event);
@@ -85,9 +109,11 @@ describe('sessionEvents: what a session reports, as the log and the pool see it'
     onEvent({ type: 'clear-text' });
     onEvent({ type: 'rekey', round: 1 });
     onEvent({ type: 'ready', wire: 'framed', key: 187, rounds: 2 });
+    onEvent({ type: 'ready', wire: 'framed', key: 0, rounds: 1, tls: true });
     expect(lines).toEqual([
       'warning Session with 127.0.0.1 port 43570 has shared key 256 = 0 mod 256: it travels in clear',
       'debug Weak shared secret with 127.0.0.1 port 43570; waiting for a new hello',
+      'debug TLS 1.3 session with 127.0.0.1 port 43570',
     ]);
   });
 });

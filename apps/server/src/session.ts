@@ -1,8 +1,15 @@
 import type { Socket } from 'node:net';
+import { createSecureContext, type SecureContext } from 'node:tls';
 import type { SessionControl, SessionHandler } from '@rtt/pool';
-import { createAnswerer, type ServerSessionEvent } from '@rtt/protocol';
+import {
+  CipherId,
+  createAnswerer,
+  type ServerSessionEvent,
+  UnsupportedCipherError,
+} from '@rtt/protocol';
 import { serveConnection } from '@rtt/protocol/node';
 import type { ConnectionContext, SessionConfig } from './context.ts';
+import { openKeylog } from './keylog.ts';
 import { createLog, type Log } from './logger.ts';
 import { openTemperatureSource } from './temperature.ts';
 
@@ -10,11 +17,13 @@ interface ThreadState {
   log: Log;
   answer: ReturnType<typeof createAnswerer>;
   config: SessionConfig;
+  tls: { secureContext: SecureContext; onKeylog?: (line: Buffer) => void } | undefined;
 }
 
 let thread: ThreadState | undefined;
 
-// Each thread opens its logger and temperature source once, from the pool's data.
+// Each thread opens its logger, temperature source, TLS context and key log once, from the
+// pool's data: a SecureContext cannot be sent to a thread, its PEM text can.
 function threadState(data: unknown): ThreadState {
   if (thread === undefined) {
     const config = data as SessionConfig;
@@ -24,7 +33,25 @@ function threadState(data: unknown): ThreadState {
     // compiles the answer code, which the first client's first request would otherwise pay
     // for in its round-trip time.
     for (const command of ['TIME', 'DATE', 'TEMP'] as const) answer(command);
-    thread = { config, log: createLog(config.log), answer };
+    const log = createLog(config.log);
+    let tls: ThreadState['tls'];
+    if (config.tls !== undefined) {
+      const secureContext = createSecureContext({
+        cert: config.tls.cert,
+        key: config.tls.key,
+        minVersion: 'TLSv1.3',
+      });
+      // The main thread opened the key log once already, so this fails only for a folder
+      // removed since; then this thread serves on without one, and says so.
+      let onKeylog: ((line: Buffer) => void) | undefined;
+      try {
+        onKeylog = config.tls.keylog === undefined ? undefined : openKeylog(config.tls.keylog);
+      } catch (err) {
+        log.warning(`TLS key log ${config.tls.keylog} not written: ${(err as Error).message}`);
+      }
+      tls = onKeylog === undefined ? { secureContext } : { secureContext, onKeylog };
+    }
+    thread = { config, log, answer, tls };
   }
   return thread;
 }
@@ -66,11 +93,14 @@ export function sessionEvents(
             .replaceAll('_', '-'),
         );
         const why =
-          event.wire === 'framed' && HELLO_REFUSALS.has(error.code)
-            ? `bad hello (${error.message})`
-            : event.wire === 'seed' && error.code === 'RTT_ERR_BAD_PUBLIC_KEY'
-              ? `seed ${error.message}, not in the group`
-              : error.message;
+          // A NONE hello over plain TCP is refused unless --allow-plaintext: the line names it.
+          error instanceof UnsupportedCipherError && error.cipher === CipherId.NONE
+            ? 'bad hello (cipher NONE, in clear over plain TCP: refused without --allow-plaintext)'
+            : event.wire === 'framed' && HELLO_REFUSALS.has(error.code)
+              ? `bad hello (${error.message})`
+              : event.wire === 'seed' && error.code === 'RTT_ERR_BAD_PUBLIC_KEY'
+                ? `seed ${error.message}, not in the group`
+                : error.message;
         log.event('warning', 'bad clients closed', () => `Closing ${who()}: ${why}`);
         return;
       }
@@ -90,6 +120,9 @@ export function sessionEvents(
         );
         return;
       case 'ready':
+        if (event.tls === true) {
+          log.event('debug', 'TLS sessions', () => `TLS 1.3 session with ${who()}`);
+        }
         return;
     }
   };
@@ -108,7 +141,7 @@ export const serveClient: SessionHandler<ConnectionContext> = (
   context,
   control,
 ) => {
-  const { log, answer, config } = threadState(control.data);
+  const { log, answer, config, tls } = threadState(control.data);
   const who = () => `${context.address} port ${context.port}`;
   // The pool listens for errors already; this listener is only for the debug line.
   if (log.enabled('debug')) {
@@ -126,6 +159,8 @@ export const serveClient: SessionHandler<ConnectionContext> = (
     handshakeTimeoutMs: config.handshakeTimeout,
     idleTimeoutMs: config.idleTimeout,
     maxUnsentBytes: config.maxUnsentBytes,
+    allowPlaintext: config.allowPlaintext,
+    ...(tls === undefined ? {} : { tls }),
   });
   // Not `control.signal`: an AbortSignal and its listener cost about 0.5 KiB per held
   // connection; the connection's own shutdown() does the same (answers what it read first).

@@ -1,0 +1,122 @@
+import { X509Certificate } from 'node:crypto';
+import { mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import {
+  CERT_FILE,
+  defaultStateDir,
+  KEY_FILE,
+  readCertificate,
+  stateCertificate,
+} from './certificate.ts';
+import { CertificateError } from './errors.ts';
+
+const folders: string[] = [];
+afterEach(() => {
+  for (const folder of folders.splice(0)) rmSync(folder, { recursive: true, force: true });
+});
+function temporaryFolder(): string {
+  const folder = mkdtempSync(join(tmpdir(), 'rtt-server-cert-'));
+  folders.push(folder);
+  return folder;
+}
+
+// Key generation and signing take some milliseconds each, more on a loaded machine.
+describe('the server certificate', { timeout: 20_000 }, () => {
+  it('is made on the first start, mode 0600 in a 0700 folder, and kept on the next', async () => {
+    const stateDir = join(temporaryFolder(), 'state', 'rtt-server');
+    const now = new Date('2026-01-02T03:04:05Z');
+    const first = await stateCertificate({ stateDir, names: ['rtt.example', '192.0.2.7'], now });
+    expect(first.origin).toBe('made');
+    expect(first.certPath).toBe(join(stateDir, CERT_FILE));
+    expect(first.fingerprint).toMatch(/^sha256:[A-Za-z0-9+/]{43}$/);
+    expect(statSync(stateDir).mode & 0o777).toBe(0o700);
+    for (const file of [CERT_FILE, KEY_FILE]) {
+      expect(statSync(join(stateDir, file)).mode & 0o777).toBe(0o600);
+    }
+    // No temporary file is left beside them.
+    expect(readdirSync(stateDir).sort()).toEqual([CERT_FILE, KEY_FILE]);
+
+    const parsed = new X509Certificate(first.cert);
+    expect(parsed.subject).toBe('CN=rtt-server');
+    expect(parsed.subjectAltName).toBe(
+      'DNS:localhost, IP Address:127.0.0.1, IP Address:0:0:0:0:0:0:0:1, DNS:rtt.example, IP Address:192.0.2.7',
+    );
+    expect(parsed.publicKey.asymmetricKeyDetails).toEqual({ namedCurve: 'prime256v1' });
+    expect(parsed.verify(parsed.publicKey)).toBe(true);
+    expect(new Date(parsed.validFrom)).toEqual(new Date('2026-01-02T03:04:05Z'));
+    expect(new Date(parsed.validTo)).toEqual(new Date('2036-01-02T03:04:05Z'));
+
+    const second = await stateCertificate({ stateDir });
+    expect(second).toMatchObject({
+      origin: 'kept',
+      fingerprint: first.fingerprint,
+      cert: first.cert,
+      key: first.key,
+    });
+    expect(second.validFrom).toEqual(now);
+  });
+
+  it('makes a new one, with a new serial, for another folder', async () => {
+    const a = await stateCertificate({ stateDir: temporaryFolder() });
+    const b = await stateCertificate({ stateDir: temporaryFolder() });
+    expect(a.fingerprint).not.toBe(b.fingerprint);
+    expect(new X509Certificate(a.cert).serialNumber).not.toBe(
+      new X509Certificate(b.cert).serialNumber,
+    );
+  });
+
+  it('makes it again when only the key is there (a start that stopped half-way)', async () => {
+    const stateDir = temporaryFolder();
+    writeFileSync(join(stateDir, KEY_FILE), 'left over');
+    expect((await stateCertificate({ stateDir })).origin).toBe('made');
+  });
+
+  it('uses --cert and --key as given, and checks they belong together', async () => {
+    const one = await stateCertificate({ stateDir: temporaryFolder() });
+    const other = await stateCertificate({ stateDir: temporaryFolder() });
+    const folder = temporaryFolder();
+    const cert = join(folder, 'server.crt');
+    const key = join(folder, 'server.key');
+    writeFileSync(cert, one.cert);
+    writeFileSync(key, one.key);
+    expect(readCertificate(cert, key, 'given')).toMatchObject({
+      origin: 'given',
+      certPath: cert,
+      fingerprint: one.fingerprint,
+    });
+
+    writeFileSync(key, other.key);
+    expect(() => readCertificate(cert, key, 'given')).toThrow(
+      new CertificateError(`${key} is not the private key of ${cert}`),
+    );
+    expect(() => readCertificate(join(folder, 'missing.crt'), key, 'given')).toThrow(
+      /cannot read the certificate .*missing\.crt: no such file/,
+    );
+    writeFileSync(cert, 'not a certificate');
+    expect(() => readCertificate(cert, key, 'given')).toThrow(CertificateError);
+  });
+
+  it('refuses a state folder whose files are not a certificate', async () => {
+    const stateDir = temporaryFolder();
+    writeFileSync(join(stateDir, CERT_FILE), 'garbage');
+    writeFileSync(join(stateDir, KEY_FILE), 'garbage');
+    await expect(stateCertificate({ stateDir })).rejects.toMatchObject({
+      code: 'RTT_ERR_CERTIFICATE',
+    });
+  });
+});
+
+describe('defaultStateDir', () => {
+  it('follows XDG_STATE_HOME, else ~/.local/state', () => {
+    expect(defaultStateDir({ XDG_STATE_HOME: '/srv/state' }, '/home/ann')).toBe(
+      '/srv/state/rtt-server',
+    );
+    expect(defaultStateDir({}, '/home/ann')).toBe('/home/ann/.local/state/rtt-server');
+    // A relative XDG_STATE_HOME is invalid by the specification, and ignored.
+    expect(defaultStateDir({ XDG_STATE_HOME: 'state' }, '/home/ann')).toBe(
+      '/home/ann/.local/state/rtt-server',
+    );
+  });
+});

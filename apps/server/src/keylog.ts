@@ -1,0 +1,30 @@
+import { closeSync, openSync, writeSync } from 'node:fs';
+
+/**
+ * Opens a TLS key log (the NSS `SSLKEYLOGFILE` format Wireshark reads) for appending and gives
+ * the function that writes one line of it.
+ *
+ * Every pool thread opens the file itself and writes each line with one `write(2)` to an
+ * `O_APPEND` descriptor, as `openLogFile` does for the log: lines from many threads stay whole,
+ * and nothing is buffered to lose at exit. A new file gets mode 0600: whoever reads it can
+ * decrypt every session it covers. A write that fails (disk full) is dropped: the session it
+ * belongs to goes on.
+ *
+ * @throws the `fs` error (ENOENT, EACCES, EISDIR...) when the file cannot be opened.
+ * @example
+ * const write = openKeylog('/tmp/keys.log');
+ * tlsSocket.on('keylog', write);
+ */
+export function openKeylog(path: string): ((line: Buffer) => void) & { close(): void } {
+  const fd = openSync(path, 'a', 0o600);
+  const newline = Buffer.from('\n');
+  const write = (line: Buffer): void => {
+    try {
+      // Node gives each line with its newline; one without would run into the next.
+      writeSync(fd, line.at(-1) === 0x0a ? line : Buffer.concat([line, newline]));
+    } catch {
+      // Dropped, as the comment above says.
+    }
+  };
+  return Object.assign(write, { close: () => closeSync(fd) });
+}
