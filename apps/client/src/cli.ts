@@ -1,4 +1,10 @@
 import { answeredHelpOrVersion, commandLine, integerIn, UsageError } from '@rtt/cli-support';
+import {
+  defaultKnownServersFile,
+  FINGERPRINT,
+  parseServerAddress,
+  serverKey,
+} from './known-servers.ts';
 
 /** The commands a script can ask for on the command line. */
 export const ONE_SHOT_COMMANDS = ['time', 'date', 'temp', 'ping'] as const;
@@ -19,6 +25,20 @@ export interface ClientOptions {
   json: boolean;
   /** Milliseconds allowed for connecting and the key exchange. */
   timeoutMs: number;
+  /** TLS 1.3 under the framed protocol, the server checked as one of the three below. */
+  tls: boolean;
+  /** Trust on first use: where known servers' fingerprints are kept. */
+  knownServers: string;
+  /** Whether `knownServers` came from `--known-servers` (messages must then name it). */
+  knownServersGiven: boolean;
+  /** `--fingerprint`: the one certificate accepted, instead of the known-servers file. */
+  fingerprint: string | undefined;
+  /** `--ca`: a CA file to verify the server against, with Node's hostname checks. */
+  ca: string | undefined;
+  /** `--keylog` or `SSLKEYLOGFILE` (with `--tls`): where TLS secrets go, NSS key log format. */
+  keylog: string | undefined;
+  /** `--forget HOST:PORT`: the known-servers key to remove, instead of connecting. */
+  forget: string | undefined;
 }
 
 const isCommand = (word: string): word is OneShotCommand =>
@@ -37,20 +57,32 @@ function seconds(name: string, value: unknown, min: number): number {
   return number;
 }
 
+// One string option's value: yargs gives an array for a repeated option, '' for a bare one.
+function text(name: string, value: unknown, what = 'a file name'): string | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== 'string' || value.length === 0) {
+    throw new UsageError(`--${name} needs ${what}, once`);
+  }
+  return value;
+}
+
 /**
  * Parses the client's command line: `-ip` (one option, as in the seed) or the host as a
  * positional argument; `-p`; `--wire`; and, for scripts, a command (`time`, `date`, `temp`,
  * `ping`) with `--count`, `--interval` and `--json`. A single positional word that is a
- * command is the command, not a host. Resolves with `undefined` when `--help` or
- * `--version` was answered.
+ * command is the command, not a host. `--tls` with `--known-servers`, `--fingerprint`, `--ca`
+ * and `--keylog` (`SSLKEYLOGFILE` from `env` by default); `--forget HOST:PORT` instead of
+ * connecting. Resolves with `undefined` when `--help` or `--version` was answered.
  *
  * @example
  * await parseClientArgs(['-ip', '10.0.0.5', '-p', '8000']); // the menu, on 10.0.0.5:8000
  * await parseClientArgs(['10.0.0.5', 'time', '--count', '3']); // three TIMEs, then a summary
+ * await parseClientArgs(['time', '--tls']); // TLS, the server trusted on first use
  */
 export async function parseClientArgs(
   args: readonly string[],
   version = '0.1.0',
+  env: NodeJS.ProcessEnv = process.env,
 ): Promise<ClientOptions | undefined> {
   const parsed = await commandLine(args, {
     name: 'rtt-client',
@@ -62,6 +94,8 @@ export async function parseClientArgs(
       '  $0 time                       one answer, then exit',
       '  $0 10.0.0.5 ping --count 0    every second until Ctrl+C, then a summary',
       '  $0 temp --json                {"command":"TEMP","status":"OK","answer":...,"rtt_ms":...}',
+      '  $0 time --tls                 over TLS 1.3, the server trusted on first use',
+      '  $0 --forget 10.0.0.5:7777     forget a server whose certificate was replaced',
     ].join('\n'),
     version,
   })
@@ -100,6 +134,31 @@ export async function parseClientArgs(
       type: 'number',
       default: 5,
       describe: 'seconds allowed to connect and agree keys',
+    })
+    .option('tls', {
+      type: 'boolean',
+      default: false,
+      describe: 'TLS 1.3 (server started with --tls); trusts the server on first use',
+    })
+    .option('known-servers', {
+      type: 'string',
+      describe: 'with --tls: the trust-on-first-use file (default ~/.config/rtt/known_servers)',
+    })
+    .option('fingerprint', {
+      type: 'string',
+      describe: 'with --tls: accept only this certificate (sha256:...)',
+    })
+    .option('ca', {
+      type: 'string',
+      describe: 'with --tls: verify the server against this CA file (PEM), hostname included',
+    })
+    .option('keylog', {
+      type: 'string',
+      describe: 'with --tls: append TLS secrets to this file (default $SSLKEYLOGFILE)',
+    })
+    .option('forget', {
+      type: 'string',
+      describe: 'remove HOST:PORT from the known-servers file, then exit',
     })
     .parse();
   if (answeredHelpOrVersion(parsed)) return undefined;
@@ -140,6 +199,48 @@ export async function parseClientArgs(
   const count = parsed.count === undefined ? 1 : integerIn('count', parsed.count, 0, 2 ** 31 - 1);
   const interval = parsed.interval === undefined ? 1 : seconds('interval', parsed.interval, 0);
   const timeoutMs = Math.max(1, Math.round(seconds('timeout', parsed.timeout, 0.001) * 1000));
+
+  const tls = parsed.tls === true;
+  const knownServersOption = text('known-servers', parsed['known-servers']);
+  const fingerprint = text('fingerprint', parsed.fingerprint, 'sha256:...');
+  const ca = text('ca', parsed.ca);
+  const keylogOption = text('keylog', parsed.keylog);
+  const forgetText = text('forget', parsed.forget, 'HOST:PORT');
+  let forget: string | undefined;
+  if (forgetText !== undefined) {
+    if (command !== undefined || tls || fingerprint !== undefined || ca !== undefined) {
+      throw new UsageError('--forget runs alone: --forget HOST:PORT [--known-servers FILE]');
+    }
+    const address = parseServerAddress(forgetText, port);
+    if (address === undefined) {
+      throw new UsageError(`invalid --forget ${JSON.stringify(forgetText)}: expected HOST:PORT`);
+    }
+    forget = serverKey(address.host, address.port);
+  } else if (!tls) {
+    const given = { 'known-servers': knownServersOption, fingerprint, ca, keylog: keylogOption };
+    for (const [name, value] of Object.entries(given)) {
+      if (value !== undefined) throw new UsageError(`--${name} goes with --tls`);
+    }
+  }
+  if (tls && wire === 'seed') {
+    // The original server speaks plain TCP only; TLS is for our framed protocol.
+    throw new UsageError('--tls goes with the framed wire, not --wire seed');
+  }
+  if (fingerprint !== undefined && ca !== undefined) {
+    throw new UsageError('--fingerprint and --ca are two ways to check the server: give one');
+  }
+  if (knownServersOption !== undefined && (fingerprint !== undefined || ca !== undefined)) {
+    throw new UsageError(
+      `--known-servers is for trust on first use, not used with --${ca === undefined ? 'fingerprint' : 'ca'}`,
+    );
+  }
+  if (fingerprint !== undefined && !FINGERPRINT.test(fingerprint)) {
+    throw new UsageError(
+      `invalid --fingerprint ${JSON.stringify(fingerprint)}: expected sha256: and 43 base64 characters, as the server prints it`,
+    );
+  }
+  // SSLKEYLOGFILE is a convention of many programs: honoured only when we speak TLS at all.
+  const keylog = keylogOption ?? (tls && env.SSLKEYLOGFILE ? env.SSLKEYLOGFILE : undefined);
   return {
     ip,
     port,
@@ -149,5 +250,12 @@ export async function parseClientArgs(
     interval,
     json: parsed.json === true,
     timeoutMs,
+    tls,
+    knownServers: knownServersOption ?? defaultKnownServersFile(env),
+    knownServersGiven: knownServersOption !== undefined,
+    fingerprint,
+    ca,
+    keylog,
+    forget,
   };
 }

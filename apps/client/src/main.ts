@@ -6,10 +6,13 @@ import { readFileSync } from 'node:fs';
 import type net from 'node:net';
 import { createInterface } from 'node:readline';
 import { handleClosedOutput, programArgs } from '@rtt/cli-support';
-import { connect, type RttClient } from '@rtt/protocol/node';
+import { type ConnectTlsOptions, connect, type RttClient } from '@rtt/protocol/node';
 import { parseClientArgs } from './cli.ts';
+import { CertificateChangedError } from './errors.ts';
+import { changedWarning, forgetServer } from './known-servers.ts';
 import { banner, CONNECTION_CLOSED, runMenu } from './menu.ts';
 import { errorJson, runCommand } from './one-shot.ts';
+import { clientTlsOptions } from './tls.ts';
 
 const { version } = JSON.parse(
   readFileSync(new URL('../package.json', import.meta.url), 'utf8'),
@@ -18,6 +21,7 @@ const { version } = JSON.parse(
 };
 
 const print = (line: string) => process.stdout.write(`${line}\n`);
+const printError = (line: string) => process.stderr.write(`${line}\n`);
 const message = (err: unknown) => (err instanceof Error ? err.message : String(err));
 
 async function main(): Promise<number> {
@@ -31,6 +35,39 @@ async function main(): Promise<number> {
     return 2;
   }
 
+  const fail = (err: unknown, hint = '') => {
+    const code = (err as { code?: string }).code;
+    if (options.json) print(errorJson({ code, message: `${message(err)}${hint}` }));
+    else printError(`🛑 ${message(err)}${hint}`);
+    return 1;
+  };
+
+  if (options.forget !== undefined) {
+    let removed: number[];
+    try {
+      removed = forgetServer(options.knownServers, options.forget);
+    } catch (err) {
+      return fail(err);
+    }
+    // As `ssh-keygen -R`: a server that was not there is no failure, the end state is the same.
+    print(
+      removed.length === 0
+        ? `${options.forget} is not in ${options.knownServers}`
+        : `Forgot ${options.forget}: removed line${removed.length > 1 ? 's' : ''} ${removed.join(', ')} of ${options.knownServers}`,
+    );
+    return 0;
+  }
+
+  let tls: ConnectTlsOptions | undefined;
+  let closeTls = () => {};
+  if (options.tls) {
+    try {
+      ({ tls, close: closeTls } = clientTlsOptions(options, { notice: printError }));
+    } catch (err) {
+      return fail(err);
+    }
+  }
+
   let client: RttClient;
   try {
     // warmUp: the first request's round-trip time must not be this process's warm-up.
@@ -40,16 +77,29 @@ async function main(): Promise<number> {
       wire: options.wire,
       timeoutMs: options.timeoutMs,
       warmUp: true,
+      ...(tls === undefined ? {} : { tls }),
     });
   } catch (err) {
+    closeTls();
+    if (err instanceof CertificateChangedError) {
+      // The warning goes to stderr even with --json: a person must see it, a script gets the code.
+      printError(changedWarning({ ...err, customFile: options.knownServersGiven }));
+      if (options.json) print(errorJson(err));
+      return 1;
+    }
+    const code = (err as { code?: string }).code;
+    // A server without --tls hangs up on a TLS hello; one that never answers is most likely
+    // the original Python server, waiting for the seed's bytes.
+    const plainServer =
+      code === 'RTT_ERR_TIMEOUT' ||
+      (code === 'RTT_ERR_TLS' && /before secure TLS connection/.test(message(err)));
     const hint =
-      (err as { code?: string }).code === 'RTT_ERR_TIMEOUT' && options.wire === 'framed'
-        ? ' (the original Python server needs --wire seed)'
+      plainServer && options.wire === 'framed'
+        ? options.tls
+          ? ' (is the server started with --tls?)'
+          : ' (the original Python server needs --wire seed)'
         : '';
-    const error = err as { code?: string; message: string };
-    if (options.json) print(errorJson({ code: error.code, message: `${message(err)}${hint}` }));
-    else process.stderr.write(`🛑 ${message(err)}${hint}\n`);
-    return 1;
+    return fail(err, hint);
   }
 
   if (options.command !== undefined) {
@@ -62,9 +112,10 @@ async function main(): Promise<number> {
       json: options.json,
       signal: interrupted.signal,
       print,
-      printError: options.json ? print : (line) => process.stderr.write(`${line}\n`),
+      printError: options.json ? print : printError,
     });
     await client.close();
+    closeTls();
     return code;
   }
 
@@ -80,10 +131,12 @@ async function main(): Promise<number> {
   } catch (err) {
     process.stderr.write(`🛑 ${message(err)}\n`);
     input.close();
+    closeTls();
     return 1;
   }
   input.close();
   await client.close();
+  closeTls();
   print(CONNECTION_CLOSED);
   return 0;
 }

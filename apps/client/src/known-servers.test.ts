@@ -1,0 +1,109 @@
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import {
+  changedWarning,
+  checkKnownServer,
+  defaultKnownServersFile,
+  forgetServer,
+  parseKnownServers,
+  parseServerAddress,
+  rememberServer,
+  serverKey,
+} from './known-servers.ts';
+
+const A = `sha256:${'A'.repeat(43)}`;
+const B = `sha256:${'B'.repeat(43)}`;
+
+let dir: string;
+let file: string;
+beforeEach(() => {
+  dir = mkdtempSync(join(tmpdir(), 'rtt-known-'));
+  file = join(dir, 'rtt', 'known_servers');
+});
+afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+describe('the known-servers file', () => {
+  it('lives under XDG_CONFIG_HOME, else ~/.config', () => {
+    expect(defaultKnownServersFile({ XDG_CONFIG_HOME: '/cfg' }, '/home/u')).toBe(
+      '/cfg/rtt/known_servers',
+    );
+    expect(defaultKnownServersFile({}, '/home/u')).toBe('/home/u/.config/rtt/known_servers');
+    expect(defaultKnownServersFile({ XDG_CONFIG_HOME: 'rel' }, '/home/u')).toBe(
+      '/home/u/.config/rtt/known_servers',
+    );
+  });
+
+  it('keys servers as host:port, IPv6 in brackets, names in lower case', () => {
+    expect(serverKey('127.0.0.1', 7777)).toBe('127.0.0.1:7777');
+    expect(serverKey('::1', 7777)).toBe('[::1]:7777');
+    expect(serverKey('Example.ORG', 80)).toBe('example.org:80');
+    expect(parseServerAddress('[::1]:7000', 7777)).toEqual({ host: '::1', port: 7000 });
+    expect(parseServerAddress('::1', 7777)).toEqual({ host: '::1', port: 7777 });
+    expect(parseServerAddress('h:1', 7777)).toEqual({ host: 'h', port: 1 });
+    expect(parseServerAddress('h', 7000)).toEqual({ host: 'h', port: 7000 });
+    expect(parseServerAddress('h:99999', 7777)).toBeUndefined();
+    expect(parseServerAddress('a b', 7777)).toBeUndefined();
+    expect(parseServerAddress('', 7777)).toBeUndefined();
+  });
+
+  it('reads server lines and skips comments, blank and unreadable lines', () => {
+    expect(parseKnownServers(`# c\n\nh:1 ${A}  # mine\nnonsense\nh:2 md5:x\n[::1]:3 ${B}`)).toEqual(
+      [
+        { key: 'h:1', fingerprint: A, line: 3 },
+        { key: '[::1]:3', fingerprint: B, line: 6 },
+      ],
+    );
+  });
+
+  it('trusts on first use: new, then match; another certificate is changed, with its line', () => {
+    expect(checkKnownServer(file, 'h:1', A)).toEqual({ kind: 'new' });
+    rememberServer(file, 'h:1', A);
+    rememberServer(file, 'h:2', B);
+    expect(checkKnownServer(file, 'h:1', A)).toEqual({ kind: 'match' });
+    expect(checkKnownServer(file, 'h:2', A)).toEqual({ kind: 'changed', expected: B, line: 3 });
+    expect(statSync(file).mode & 0o777).toBe(0o600);
+    expect(statSync(join(dir, 'rtt')).mode & 0o777).toBe(0o700);
+    expect(readFileSync(file, 'utf8')).toMatch(/^#.*\nh:1 sha256:A+\nh:2 sha256:B+\n$/);
+  });
+
+  it('appends after a last line without a newline, and accepts any matching line', () => {
+    rememberServer(file, 'x:1', A);
+    writeFileSync(file, `h:1 ${A}`);
+    rememberServer(file, 'h:1', B);
+    expect(readFileSync(file, 'utf8')).toBe(`h:1 ${A}\nh:1 ${B}\n`);
+    expect(checkKnownServer(file, 'h:1', B)).toEqual({ kind: 'match' });
+  });
+
+  it('forgets every line of a server and keeps the rest', () => {
+    rememberServer(file, 'h:1', A);
+    rememberServer(file, 'h:2', B);
+    rememberServer(file, 'h:1', B);
+    expect(forgetServer(file, 'h:1')).toEqual([2, 4]);
+    expect(readFileSync(file, 'utf8')).toMatch(/^#.*\nh:2 sha256:B+\n$/);
+    expect(statSync(file).mode & 0o777).toBe(0o600);
+    expect(forgetServer(file, 'h:1')).toEqual([]);
+    expect(forgetServer(join(dir, 'none'), 'h:1')).toEqual([]);
+  });
+
+  it('warns as SSH does, with both fingerprints and how to forget the old one', () => {
+    const text = changedWarning({ key: 'h:1', file: 'f', line: 2, expected: A, received: B });
+    const lines = text.split('\n');
+    expect(lines[1]).toBe(`@    WARNING: SERVER CERTIFICATE HAS CHANGED!${' '.repeat(13)}@`);
+    expect(lines[1]).toHaveLength(lines[0]?.length ?? 0);
+    expect(text).toContain(`Expected: ${A}   (f, line 2)`);
+    expect(text).toContain(`Received: ${B}`);
+    expect(text).toContain('rtt-client --forget h:1   (or remove line 2 of f)');
+    expect(
+      changedWarning({
+        key: 'h:1',
+        file: 'f',
+        line: 2,
+        expected: A,
+        received: B,
+        customFile: true,
+      }),
+    ).toContain('rtt-client --forget h:1 --known-servers f');
+  });
+});

@@ -1,0 +1,201 @@
+import {
+  appendFileSync,
+  chmodSync,
+  mkdirSync,
+  readFileSync,
+  renameSync,
+  writeFileSync,
+} from 'node:fs';
+import { homedir } from 'node:os';
+import { dirname, join } from 'node:path';
+
+/**
+ * The known-servers file: trust on first use, as SSH's `known_hosts`. One line per server,
+ * `host:port sha256:<base64>` (IPv6 in brackets, `[::1]:7777`); `#` starts a comment.
+ */
+
+/** One server line of the file. */
+export interface KnownServer {
+  /** `host:port`, as {@link serverKey} writes it. */
+  key: string;
+  fingerprint: string;
+  /** 1-based line number in the file, for the warning and for editing by hand. */
+  line: number;
+}
+
+/** What {@link checkKnownServer} found for a server's certificate. */
+export type TrustCheck =
+  | { kind: 'match' }
+  | { kind: 'new' }
+  | { kind: 'changed'; expected: string; line: number };
+
+/** A fingerprint as {@link certificateFingerprint} of `@rtt/protocol/node` writes it. */
+export const FINGERPRINT = /^sha256:[A-Za-z0-9+/]{43}$/;
+
+/**
+ * The default file: `$XDG_CONFIG_HOME/rtt/known_servers`, else `~/.config/rtt/known_servers`.
+ *
+ * @example
+ * defaultKnownServersFile({ XDG_CONFIG_HOME: '/cfg' }); // '/cfg/rtt/known_servers'
+ */
+export function defaultKnownServersFile(
+  env: NodeJS.ProcessEnv = process.env,
+  home: string = homedir(),
+): string {
+  // The XDG spec says a relative XDG_CONFIG_HOME is invalid and to be ignored.
+  const config = env.XDG_CONFIG_HOME?.startsWith('/') ? env.XDG_CONFIG_HOME : join(home, '.config');
+  return join(config, 'rtt', 'known_servers');
+}
+
+/**
+ * The file's key for a server: `host:port`, IPv6 literals in brackets, names in lower case
+ * (DNS names are case-insensitive, so `Example.org` and `example.org` are one server).
+ *
+ * @example
+ * serverKey('127.0.0.1', 7777); // '127.0.0.1:7777'
+ * serverKey('::1', 7777); // '[::1]:7777'
+ */
+export function serverKey(host: string, port: number): string {
+  const name = host.toLowerCase();
+  return name.includes(':') ? `[${name}]:${port}` : `${name}:${port}`;
+}
+
+/**
+ * Splits `HOST:PORT` (`[v6]:PORT`, or a bare host with `defaultPort`) for `--forget`.
+ * Returns `undefined` for something that is not an address.
+ *
+ * @example
+ * parseServerAddress('[::1]:7000', 7777); // { host: '::1', port: 7000 }
+ * parseServerAddress('example.org', 7777); // { host: 'example.org', port: 7777 }
+ */
+export function parseServerAddress(
+  text: string,
+  defaultPort: number,
+): { host: string; port: number } | undefined {
+  const match =
+    /^(?:\[([^\]]+)\]|([^:[\]\s]+)|([0-9a-fA-F:]+:[0-9a-fA-F:.]*))(?::(\d{1,5}))?$/.exec(text);
+  // A bare IPv6 literal (group 3) cannot also carry a port: `::1:7777` would be ambiguous.
+  if (match === null || (match[3] !== undefined && match[4] !== undefined)) return undefined;
+  const host = match[1] ?? match[2] ?? match[3];
+  const port = match[4] === undefined ? defaultPort : Number(match[4]);
+  if (host === undefined || port < 1 || port > 65535) return undefined;
+  return { host, port };
+}
+
+/**
+ * The server lines of a known-servers file's text. Blank lines, comments and lines that are
+ * not `key sha256:...` are skipped, as SSH skips what it cannot read in `known_hosts`.
+ *
+ * @example
+ * parseKnownServers('# mine\n127.0.0.1:7777 sha256:AbC...\n'); // [{ key: '127.0.0.1:7777', fingerprint: 'sha256:AbC...', line: 2 }]
+ */
+export function parseKnownServers(text: string): KnownServer[] {
+  const servers: KnownServer[] = [];
+  text.split('\n').forEach((raw, index) => {
+    const content = raw.replace(/#.*$/, '').trim();
+    if (content.length === 0) return;
+    const [key, fingerprint, ...rest] = content.split(/\s+/);
+    if (key === undefined || fingerprint === undefined || rest.length > 0) return;
+    if (!fingerprint.startsWith('sha256:')) return;
+    servers.push({ key: key.toLowerCase(), fingerprint, line: index + 1 });
+  });
+  return servers;
+}
+
+function readText(file: string): string {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch (err) {
+    // No file yet (nor, for ENOTDIR, its folder): every server is new. A file that exists but
+    // cannot be read is an error: treating it as empty would trust a changed certificate.
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'ENOTDIR') return '';
+    throw err;
+  }
+}
+
+/**
+ * Compares a server's certificate fingerprint with the file. Any line for the server that
+ * matches is a match (a server may have a second line during a certificate change); when
+ * none does, `changed` cites the first.
+ *
+ * @example
+ * checkKnownServer(file, '127.0.0.1:7777', 'sha256:...'); // { kind: 'new' } the first time
+ */
+export function checkKnownServer(file: string, key: string, fingerprint: string): TrustCheck {
+  const lines = parseKnownServers(readText(file)).filter((entry) => entry.key === key);
+  const first = lines[0];
+  if (first === undefined) return { kind: 'new' };
+  if (lines.some((entry) => entry.fingerprint === fingerprint)) return { kind: 'match' };
+  return { kind: 'changed', expected: first.fingerprint, line: first.line };
+}
+
+const HEADER =
+  '# rtt-client known servers: one "host:port sha256:<fingerprint>" a line; # starts a comment.\n';
+
+/**
+ * Appends a server's line, creating the directory (0700) and the file (0600) as needed: the
+ * file says which servers this user talks to, which is nobody else's business.
+ *
+ * @example
+ * rememberServer(file, '127.0.0.1:7777', 'sha256:...');
+ */
+export function rememberServer(file: string, key: string, fingerprint: string): void {
+  mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
+  const text = readText(file);
+  const head = text.length === 0 ? HEADER : text.endsWith('\n') ? '' : '\n';
+  appendFileSync(file, `${head}${key} ${fingerprint}\n`, { mode: 0o600 });
+}
+
+/**
+ * Removes every line of a server (`rtt-client --forget`), rewriting the file through a
+ * temporary one so that a crash leaves either the old file or the new one. Returns the line
+ * numbers removed (none: the server was not in the file).
+ *
+ * @example
+ * forgetServer(file, '127.0.0.1:7777'); // [3]
+ */
+export function forgetServer(file: string, key: string): number[] {
+  const text = readText(file);
+  const removed = parseKnownServers(text)
+    .filter((entry) => entry.key === key)
+    .map((entry) => entry.line);
+  if (removed.length === 0) return removed;
+  const kept = text.split('\n').filter((_, index) => !removed.includes(index + 1));
+  const temporary = `${file}.${process.pid}.tmp`;
+  writeFileSync(temporary, kept.join('\n'), { mode: 0o600 });
+  chmodSync(temporary, 0o600);
+  renameSync(temporary, file);
+  return removed;
+}
+
+/**
+ * The SSH-style warning for a server whose certificate is not the one on file.
+ *
+ * @example
+ * changedWarning({ key: '127.0.0.1:7777', file, line: 2, expected: 'sha256:A...', received: 'sha256:B...' });
+ */
+export function changedWarning(details: {
+  key: string;
+  file: string;
+  line: number;
+  expected: string;
+  received: string;
+  /** Whether `file` is not the default one, so the `--forget` command must name it. */
+  customFile?: boolean;
+}): string {
+  const { key, file, line, expected, received } = details;
+  const which = details.customFile === true ? ` --known-servers ${file}` : '';
+  const bar = '@'.repeat(59);
+  return [
+    bar,
+    `@${'    WARNING: SERVER CERTIFICATE HAS CHANGED!'.padEnd(57)}@`,
+    bar,
+    `Someone could be eavesdropping on you right now, or the certificate of ${key} was replaced.`,
+    `Expected: ${expected}   (${file}, line ${line})`,
+    `Received: ${received}`,
+    `If the change is expected, forget the old certificate, then connect again:`,
+    `  rtt-client --forget ${key}${which}   (or remove line ${line} of ${file})`,
+    'Refused: nothing was sent to the server.',
+  ].join('\n');
+}

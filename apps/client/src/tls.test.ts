@@ -1,0 +1,129 @@
+import { createHash } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type tls from 'node:tls';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { CertificateChangedError, CertificateMismatchError } from './errors.ts';
+import { clientTlsOptions, type PeerSocket, pinnedFingerprint, trustOnFirstUse } from './tls.ts';
+
+const socketWith = (raw: Buffer): PeerSocket => ({
+  getPeerCertificate: () => ({ raw }) as tls.DetailedPeerCertificate,
+});
+const fingerprintOf = (raw: Buffer) =>
+  `sha256:${createHash('sha256').update(raw).digest('base64').replace(/=+$/, '')}`;
+const OLD = Buffer.from('old certificate');
+const NEW = Buffer.from('new certificate');
+
+let dir: string;
+let file: string;
+beforeEach(() => {
+  dir = mkdtempSync(join(tmpdir(), 'rtt-tls-'));
+  file = join(dir, 'known_servers');
+});
+afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+describe('trust on first use', () => {
+  it('saves a new server with one notice, then accepts it silently', () => {
+    const notices: string[] = [];
+    const verify = trustOnFirstUse({
+      host: '::1',
+      port: 7777,
+      file,
+      notice: (l) => notices.push(l),
+    });
+    verify(socketWith(OLD));
+    expect(notices).toEqual([
+      `Trusting [::1]:7777 on first use: ${fingerprintOf(OLD)} (saved in ${file})`,
+    ]);
+    expect(readFileSync(file, 'utf8')).toContain(`[::1]:7777 ${fingerprintOf(OLD)}\n`);
+    verify(socketWith(OLD));
+    expect(notices).toHaveLength(1);
+  });
+
+  it('refuses a changed certificate with both fingerprints and the line', () => {
+    writeFileSync(file, `# mine\n127.0.0.1:7777 ${fingerprintOf(OLD)}\n`);
+    const verify = trustOnFirstUse({ host: '127.0.0.1', port: 7777, file, notice: () => {} });
+    expect(() => verify(socketWith(NEW))).toThrow(CertificateChangedError);
+    try {
+      verify(socketWith(NEW));
+    } catch (err) {
+      expect(err).toMatchObject({
+        code: 'RTT_ERR_CERTIFICATE_CHANGED',
+        key: '127.0.0.1:7777',
+        file,
+        line: 2,
+        expected: fingerprintOf(OLD),
+        received: fingerprintOf(NEW),
+      });
+    }
+  });
+
+  it('goes on, saying so, when the file cannot be written', () => {
+    const notices: string[] = [];
+    writeFileSync(join(dir, 'plain'), '');
+    const verify = trustOnFirstUse({
+      host: 'h',
+      port: 1,
+      file: join(dir, 'plain', 'known_servers'),
+      notice: (l) => notices.push(l),
+    });
+    verify(socketWith(OLD));
+    expect(notices[0]).toMatch(/^Trusting h:1 for this connection only: sha256:\S+ \(cannot save/);
+  });
+});
+
+describe('the TLS options', () => {
+  it('pins with --fingerprint', () => {
+    expect(() => pinnedFingerprint(fingerprintOf(OLD))(socketWith(OLD))).not.toThrow();
+    expect(() => pinnedFingerprint(fingerprintOf(OLD))(socketWith(NEW))).toThrow(
+      CertificateMismatchError,
+    );
+  });
+
+  const base = {
+    ip: '127.0.0.1',
+    port: 7777,
+    fingerprint: undefined,
+    ca: undefined,
+    keylog: undefined,
+  };
+
+  it('keeps Node verification with --ca, checks in verify otherwise', () => {
+    writeFileSync(join(dir, 'ca.pem'), 'PEM');
+    const withCa = clientTlsOptions(
+      { ...base, knownServers: file, ca: join(dir, 'ca.pem') },
+      { notice: () => {} },
+    );
+    expect(withCa.tls).toEqual({ ca: Buffer.from('PEM') });
+    const tofu = clientTlsOptions({ ...base, knownServers: file }, { notice: () => {} });
+    expect(tofu.tls).toMatchObject({ rejectUnauthorized: false, verify: expect.any(Function) });
+    expect(() =>
+      clientTlsOptions(
+        { ...base, knownServers: file, ca: join(dir, 'none.pem') },
+        { notice: () => {} },
+      ),
+    ).toThrow(expect.objectContaining({ code: 'RTT_ERR_CA' }));
+  });
+
+  it('appends key log lines to a 0600 file', () => {
+    const keylog = join(dir, 'keys.log');
+    const { tls: options, close } = clientTlsOptions(
+      { ...base, knownServers: file, keylog },
+      { notice: () => {} },
+    );
+    options.onKeylog?.(Buffer.from('CLIENT_HANDSHAKE_TRAFFIC_SECRET a b\n'));
+    options.onKeylog?.(Buffer.from('SERVER_HANDSHAKE_TRAFFIC_SECRET a c\n'));
+    close();
+    expect(readFileSync(keylog, 'utf8')).toBe(
+      'CLIENT_HANDSHAKE_TRAFFIC_SECRET a b\nSERVER_HANDSHAKE_TRAFFIC_SECRET a c\n',
+    );
+    expect(statSync(keylog).mode & 0o777).toBe(0o600);
+    expect(() =>
+      clientTlsOptions(
+        { ...base, knownServers: file, keylog: join(dir, 'no', 'k') },
+        { notice: () => {} },
+      ),
+    ).toThrow(expect.objectContaining({ code: 'RTT_ERR_KEYLOG' }));
+  });
+});

@@ -1,0 +1,140 @@
+import { appendFileSync, closeSync, openSync, readFileSync } from 'node:fs';
+import type tls from 'node:tls';
+import { type ConnectTlsOptions, certificateFingerprint } from '@rtt/protocol/node';
+import type { ClientOptions } from './cli.ts';
+import { CertificateChangedError, CertificateMismatchError, ClientFileError } from './errors.ts';
+import { checkKnownServer, rememberServer, serverKey } from './known-servers.ts';
+
+/** What the TLS checks need of a connected socket: its peer's certificate. */
+export type PeerSocket = Pick<tls.TLSSocket, 'getPeerCertificate'>;
+
+/**
+ * The `sha256:...` fingerprint of the server's certificate on `socket`.
+ *
+ * @example
+ * peerFingerprint(socket); // 'sha256:q5b0...'
+ */
+export function peerFingerprint(socket: PeerSocket): string {
+  const { raw } = socket.getPeerCertificate();
+  // An anonymous TLS server would have none; TLS 1.3 with Node's defaults always has one.
+  if (raw === undefined || raw.length === 0) {
+    throw new CertificateMismatchError('a certificate', 'none');
+  }
+  return certificateFingerprint(raw);
+}
+
+/**
+ * The `verify` hook of trust on first use: a server not in `file` is added to it, with one
+ * line on `notice`; a known one must show the same certificate, else
+ * {@link CertificateChangedError}, thrown before anything of ours is sent.
+ *
+ * @example
+ * const verify = trustOnFirstUse({ host: '127.0.0.1', port: 7777, file, notice: (line) => process.stderr.write(`${line}\n`) });
+ */
+export function trustOnFirstUse(options: {
+  host: string;
+  port: number;
+  file: string;
+  notice: (line: string) => void;
+}): (socket: PeerSocket) => void {
+  const { file, notice } = options;
+  const key = serverKey(options.host, options.port);
+  return (socket) => {
+    const received = peerFingerprint(socket);
+    const found = checkKnownServer(file, key, received);
+    if (found.kind === 'match') return;
+    if (found.kind === 'changed') {
+      throw new CertificateChangedError({
+        key,
+        file,
+        line: found.line,
+        expected: found.expected,
+        received,
+      });
+    }
+    try {
+      rememberServer(file, key, received);
+      notice(`Trusting ${key} on first use: ${received} (saved in ${file})`);
+    } catch (err) {
+      // As SSH does when it cannot write known_hosts: go on, but say this trust is not kept.
+      notice(
+        `Trusting ${key} for this connection only: ${received} (cannot save in ${file}: ${(err as Error).message})`,
+      );
+    }
+  };
+}
+
+/**
+ * The `verify` hook of `--fingerprint`: only that certificate is accepted.
+ *
+ * @example
+ * const verify = pinnedFingerprint('sha256:q5b0...');
+ */
+export function pinnedFingerprint(expected: string): (socket: PeerSocket) => void {
+  return (socket) => {
+    const received = peerFingerprint(socket);
+    if (received !== expected) throw new CertificateMismatchError(expected, received);
+  };
+}
+
+/** Options of {@link clientTlsOptions}. */
+export interface ClientTlsIo {
+  /** Where the one-line notices go (stderr, so that `--json` output stays clean). */
+  notice: (line: string) => void;
+}
+
+/**
+ * The `tls` option of `connect` for the command line's choices: `--ca` keeps Node's own
+ * verification (chain and hostname); `--fingerprint` and trust on first use accept a
+ * self-signed certificate and check it in `verify` instead. With a key log file, the file is
+ * opened here (0600: it holds secrets) and `close` closes it.
+ * @throws {ClientFileError} the CA file cannot be read (`RTT_ERR_CA`) or the key log file
+ *   cannot be opened (`RTT_ERR_KEYLOG`)
+ *
+ * @example
+ * const { tls, close } = clientTlsOptions(options, { notice });
+ * const client = await connect({ host, port, tls });
+ */
+export function clientTlsOptions(
+  options: Pick<ClientOptions, 'ip' | 'port' | 'knownServers' | 'fingerprint' | 'ca' | 'keylog'>,
+  io: ClientTlsIo,
+): { tls: ConnectTlsOptions; close: () => void } {
+  let tlsOptions: ConnectTlsOptions;
+  if (options.ca !== undefined) {
+    let ca: Buffer;
+    try {
+      ca = readFileSync(options.ca);
+    } catch (err) {
+      throw new ClientFileError(
+        'RTT_ERR_CA',
+        `cannot read the CA file ${options.ca}: ${(err as Error).message}`,
+        { cause: err },
+      );
+    }
+    tlsOptions = { ca };
+  } else if (options.fingerprint !== undefined) {
+    tlsOptions = { rejectUnauthorized: false, verify: pinnedFingerprint(options.fingerprint) };
+  } else {
+    const verify = trustOnFirstUse({
+      host: options.ip,
+      port: options.port,
+      file: options.knownServers,
+      notice: io.notice,
+    });
+    tlsOptions = { rejectUnauthorized: false, verify };
+  }
+  if (options.keylog === undefined) return { tls: tlsOptions, close: () => {} };
+  let fd: number;
+  try {
+    fd = openSync(options.keylog, 'a', 0o600);
+  } catch (err) {
+    throw new ClientFileError(
+      'RTT_ERR_KEYLOG',
+      `cannot open the key log file ${options.keylog}: ${(err as Error).message}`,
+      { cause: err },
+    );
+  }
+  // Node gives each line with its newline, in NSS key log format, as Wireshark reads it.
+  const onKeylog = (line: Buffer) => appendFileSync(fd, line);
+  return { tls: { ...tlsOptions, onKeylog }, close: () => closeSync(fd) };
+}
