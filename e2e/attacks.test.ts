@@ -248,7 +248,7 @@ describe('the hardening issue: attacks on one server', () => {
   });
 
   it('4a. --idle-timeout 1: an idle framed client gets ERROR IDLE_TIMEOUT, an idle seed client is closed, a busy one stays', async () => {
-    const { port } = await startServer(['--idle-timeout', '1']);
+    const { port } = await startServer(['--idle-timeout', '1', '--allow-plaintext']);
     const framed = await clearFramedPeer(port);
     framed.socket.write(framed.hello);
     const seed = await connect({ host: '127.0.0.1', port, wire: 'seed' });
@@ -360,7 +360,7 @@ describe('the hardening issue: attacks on one server', () => {
   });
 
   it('7a. shutdown with pipelined requests in flight: each is answered before the SHUTTING_DOWN frame or failed by it, none lost', async () => {
-    const { proc: server, port } = await startServer(['--close-timeout', '5']);
+    const { proc: server, port } = await startServer(['--close-timeout', '5', '--allow-plaintext']);
     // A clear-text peer sees every frame in order; the library client sees what a program sees.
     const raw = await clearFramedPeer(port);
     raw.socket.write(raw.hello);

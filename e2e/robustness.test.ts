@@ -95,7 +95,7 @@ describe('a server under abuse stays up and keeps answering', () => {
   });
 
   it('answers an unknown command code with UNKNOWN_COMMAND and keeps the session', async () => {
-    const { port } = await startServer();
+    const { port } = await startServer(['--allow-plaintext']);
     const peer = await raw(port);
     peer.socket.write(hello(undefined, { cipher: CipherId.NONE }));
     peer.socket.write(concatFrame(encodeRequest(5, 9)));
@@ -190,7 +190,7 @@ describe('a server under abuse stays up and keeps answering', () => {
   });
 
   it('refuses an oversize frame before reading its body', async () => {
-    const { proc: server, port } = await startServer();
+    const { proc: server, port } = await startServer(['--allow-plaintext']);
     const peer = await raw(port);
     // A plaintext session keeps the ERROR frame readable for the test.
     peer.socket.write(hello(undefined, { cipher: CipherId.NONE }));
@@ -204,7 +204,7 @@ describe('a server under abuse stays up and keeps answering', () => {
   });
 
   it('survives a half frame then a hang-up', async () => {
-    const { port } = await startServer();
+    const { port } = await startServer(['--allow-plaintext']);
     const peer = await raw(port);
     peer.socket.write(hello(undefined, { cipher: CipherId.NONE }));
     const frame = concatFrame(encodeRequest(7, Command.PING, 'abc'));
@@ -215,7 +215,7 @@ describe('a server under abuse stays up and keeps answering', () => {
   });
 
   it('survives a flood of garbage and broken handshakes from many connections at once', async () => {
-    const { proc: server, port } = await startServer(['-t', '2']);
+    const { proc: server, port } = await startServer(['-t', '2', '--allow-plaintext']);
     const peers = await Promise.all(Array.from({ length: 60 }, () => raw(port)));
     peers.forEach((peer, i) => {
       const kind = i % 4;
@@ -253,7 +253,11 @@ describe('shutdown', () => {
   });
 
   it('a second Ctrl+C forces the exit while a session lingers', async () => {
-    const { proc: server, port } = await startServer(['--close-timeout', '30']);
+    const { proc: server, port } = await startServer([
+      '--close-timeout',
+      '30',
+      '--allow-plaintext',
+    ]);
     // A peer that never answers the server's FIN keeps its session open for a while.
     const socket = net.connect({ port, host: '127.0.0.1', allowHalfOpen: true });
     socket.on('error', () => {});
