@@ -5,12 +5,21 @@
  * with no pool, no logging, no seed-wire detection and no timers. Whatever the real server
  * costs beyond this is the price of its pool, its logs and its robustness.
  *
+ * With `--tls` it serves the same framed wire inside TLS 1.3 (`tls.createServer`, nothing
+ * else), with the certificate the real server made in `--state-dir` (`rtt-server --tls
+ * --state-dir DIR` once), so that both servers present the same one.
+ *
  *   pnpm --filter bench baseline -- -p 7800
+ *   pnpm --filter bench baseline -- -p 7801 --tls --state-dir DIR
  */
+import { readFileSync } from 'node:fs';
 import net from 'node:net';
+import { join } from 'node:path';
+import tls from 'node:tls';
 import { answeredHelpOrVersion, commandLine, integerIn, programArgs } from '@rtt/cli-support';
-import { createAnswerer, FramedServerSession } from '@rtt/protocol';
+import { CipherId, createAnswerer, FramedServerSession } from '@rtt/protocol';
 import { StreamTransport } from '@rtt/protocol/node';
+import { NoCertificateError } from './errors.ts';
 
 // The same answers as the real server, from the same code, so both do the same work; the
 // temperature is a constant because reading a sensor is not what is being compared.
@@ -29,8 +38,53 @@ export function serveBaseline(socket: net.Socket): void {
   transport.attach(new FramedServerSession(transport, { answer }));
 }
 
+// Inside TLS a client asks for the NONE cipher; Caesar stays accepted as the real server does.
+const TLS_CIPHERS: readonly number[] = Object.freeze([CipherId.CAESAR, CipherId.NONE]);
+
 /**
- * Starts the baseline server and resolves once it listens.
+ * Serves one TLS connection (handshake done by `tls.Server`) on the framed wire, as
+ * {@link serveBaseline} does on plain TCP.
+ *
+ * @example
+ * tls.createServer({ cert, key, minVersion: 'TLSv1.3' }, serveBaselineTls).listen(7801);
+ */
+export function serveBaselineTls(socket: tls.TLSSocket): void {
+  socket.on('error', () => {});
+  const transport = new StreamTransport(socket);
+  transport.attach(new FramedServerSession(transport, { answer, ciphers: TLS_CIPHERS }));
+}
+
+/** A certificate and its key, PEM. */
+export interface BaselineCertificate {
+  cert: string;
+  key: string;
+}
+
+/**
+ * The baseline's certificate: `cert.pem` and `key.pem` in `stateDir`, as `rtt-server --tls
+ * --state-dir DIR` made them. Read, not made: the certificate is the server app's business,
+ * and an app does not import another app.
+ *
+ * @throws {NoCertificateError} when the files are not there
+ * @example
+ * const certificate = baselineCertificate('/tmp/rtt-state');
+ * await startBaselineServer({ host: '127.0.0.1', port: 0, tls: certificate });
+ */
+export function baselineCertificate(stateDir: string): BaselineCertificate {
+  try {
+    return {
+      cert: readFileSync(join(stateDir, 'cert.pem'), 'utf8'),
+      key: readFileSync(join(stateDir, 'key.pem'), 'utf8'),
+    };
+  } catch (err) {
+    const reason = (err as NodeJS.ErrnoException).code ?? (err as Error).message;
+    throw new NoCertificateError(stateDir, reason, { cause: err });
+  }
+}
+
+/**
+ * Starts the baseline server and resolves once it listens; with `tls`, the framed wire inside
+ * TLS 1.3 only.
  *
  * @example
  * const server = await startBaselineServer({ host: '127.0.0.1', port: 0 });
@@ -39,11 +93,16 @@ export function serveBaseline(socket: net.Socket): void {
 export function startBaselineServer({
   host,
   port,
+  tls: certificate,
 }: {
   host: string;
   port: number;
+  tls?: BaselineCertificate | undefined;
 }): Promise<net.Server> {
-  const server = net.createServer(serveBaseline);
+  const server =
+    certificate === undefined
+      ? net.createServer(serveBaseline)
+      : tls.createServer({ ...certificate, minVersion: 'TLSv1.3' }, serveBaselineTls);
   return new Promise((resolve, reject) => {
     server.once('error', reject);
     server.listen({ host, port }, () => {
@@ -56,6 +115,8 @@ export function startBaselineServer({
 async function main(): Promise<number> {
   let host: string;
   let port: number;
+  let useTls: boolean;
+  let stateDir: string | undefined;
   try {
     const parsed = await commandLine(programArgs(process.argv), {
       name: 'baseline',
@@ -64,17 +125,34 @@ async function main(): Promise<number> {
     })
       .option('ip', { alias: ['host'], type: 'string', default: '127.0.0.1' })
       .option('port', { alias: 'p', type: 'number', default: 7800 })
+      .option('tls', { type: 'boolean', default: false, describe: 'the framed wire in TLS 1.3' })
+      .option('state-dir', {
+        type: 'string',
+        describe: 'with --tls: where rtt-server --tls --state-dir made cert.pem and key.pem',
+      })
       .parse();
     if (answeredHelpOrVersion(parsed)) return 0;
     host = String(parsed.ip);
     port = integerIn('port', parsed.port, 0, 65535);
+    useTls = parsed.tls === true;
+    stateDir = parsed['state-dir'] === undefined ? undefined : String(parsed['state-dir']);
+    if (useTls && stateDir === undefined) {
+      throw new Error('--tls needs --state-dir DIR (where rtt-server --tls made its certificate)');
+    }
   } catch (err) {
     process.stderr.write(`baseline: ${err instanceof Error ? err.message : String(err)}\n`);
     return 2;
   }
+  let certificate: BaselineCertificate | undefined;
+  try {
+    certificate = useTls ? baselineCertificate(stateDir as string) : undefined;
+  } catch (err) {
+    process.stderr.write(`baseline: ${(err as Error).message}\n`);
+    return 1;
+  }
   let server: net.Server;
   try {
-    server = await startBaselineServer({ host, port });
+    server = await startBaselineServer({ host, port, tls: certificate });
   } catch (err) {
     process.stderr.write(
       `baseline: cannot listen on ${host} port ${port}: ${(err as Error).message}\n`,

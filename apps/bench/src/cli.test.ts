@@ -18,6 +18,39 @@ async function usageError(args: string[]): Promise<UsageError> {
   return error as UsageError;
 }
 
+describe('parseBenchArgs: --tls and --handshakes', () => {
+  it('is plain TCP and a request load by default', async () => {
+    expect(await parse()).toMatchObject({ tls: false, handshakes: false });
+  });
+
+  it('reads --tls with every load shape of the framed wire', async () => {
+    expect(await parse('--tls', '-c', '1', '-P', '4', '--duration', '2')).toMatchObject({
+      tls: true,
+      connections: 1,
+      pipeline: 4,
+      durationMs: 2000,
+    });
+    expect(await parse('--tls', '--hold', '100')).toMatchObject({ tls: true, hold: 100 });
+  });
+
+  it('reads --handshakes, with or without --tls', async () => {
+    expect(await parse('--handshakes', '-c', '8', '-n', '500')).toMatchObject({
+      handshakes: true,
+      tls: false,
+      connections: 8,
+      requests: 500,
+    });
+    expect(await parse('--handshakes', '--tls')).toMatchObject({ handshakes: true, tls: true });
+  });
+
+  it('refuses what cannot go together', async () => {
+    expect((await usageError(['--tls', '--wire', 'seed'])).message).toMatch(/never runs over TLS/);
+    expect((await usageError(['--handshakes', '--hold', '10'])).message).toMatch(/--hold/);
+    expect((await usageError(['--handshakes', '-P', '2'])).message).toMatch(/--pipeline must be 1/);
+    expect((await usageError(['--handshakes', '--threads', '2'])).message).toMatch(/one thread/);
+  });
+});
+
 describe('parseBenchArgs', () => {
   it('has redis-benchmark-like defaults', async () => {
     expect(await parse()).toMatchObject({

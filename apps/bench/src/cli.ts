@@ -30,6 +30,13 @@ export interface BenchOptions {
   /** Give up on a connect, or on a run that makes no progress, after this long. */
   timeoutMs: number;
   output: 'text' | 'json' | 'csv';
+  /** `--tls`: TLS 1.3 around the framed wire (cipher NONE inside), certificate not checked. */
+  tls: boolean;
+  /**
+   * `--handshakes`: each connection connects, agrees keys, sends one request and closes, over
+   * and over; what is measured is handshakes (`requests` counts them), not requests.
+   */
+  handshakes: boolean;
 }
 
 function positiveSeconds(name: string, value: unknown): number {
@@ -146,6 +153,17 @@ export async function parseBenchArgs(
       default: 10,
       describe: 'seconds before a connect, or a run making no progress, is given up',
     })
+    .option('tls', {
+      type: 'boolean',
+      default: false,
+      describe:
+        'TLS 1.3 around the framed wire (cipher NONE inside; the certificate is not checked)',
+    })
+    .option('handshakes', {
+      type: 'boolean',
+      default: false,
+      describe: 'measure handshakes: connect, hello, one request, close, over and over',
+    })
     .option('json', { type: 'boolean', default: false, describe: 'print one JSON line' })
     .option('csv', { type: 'boolean', default: false, describe: 'print CSV' })
     .parse();
@@ -178,6 +196,18 @@ export async function parseBenchArgs(
     );
   }
   const threads = integerIn('thread count', parsed.threads, 1, 256);
+  const tls = parsed.tls === true;
+  const handshakes = parsed.handshakes === true;
+  if (tls && wire === 'seed') throw new UsageError('the seed wire never runs over TLS: drop --tls');
+  if (handshakes && hold !== undefined) {
+    throw new UsageError('choose one of --handshakes and --hold');
+  }
+  // One request per connection: a pipeline would have nothing to fill.
+  if (handshakes && pipeline > 1)
+    throw new UsageError('--handshakes sends one request per connection: --pipeline must be 1');
+  // The handshake loop runs on the main thread (see handshakes.ts).
+  if (handshakes && threads > 1)
+    throw new UsageError('--handshakes runs on one thread: drop --threads');
   return {
     ip,
     port: integerIn('port', parsed.port, 1, 65535),
@@ -195,5 +225,7 @@ export async function parseBenchArgs(
     connectBatch: integerIn('connect batch', parsed['connect-batch'], 1, 100_000),
     timeoutMs: positiveSeconds('timeout', parsed.timeout),
     output: parsed.json ? 'json' : parsed.csv ? 'csv' : 'text',
+    tls,
+    handshakes,
   };
 }

@@ -1,6 +1,6 @@
 import { describe, expect, it, vi } from 'vitest';
 import * as errors from './errors.ts';
-import { BenchError, LoadStartError } from './errors.ts';
+import { BenchError, LoadStartError, NoCertificateError } from './errors.ts';
 
 describe('errors', () => {
   // LoadStartError carries the failing connection's code, so each case makes its own error.
@@ -31,9 +31,20 @@ describe('errors', () => {
     expect(new LoadStartError('ETIMEDOUT', 'slow').code).toBe('ETIMEDOUT');
   });
 
+  it('says where the TLS baseline looked for a certificate, and how to make one', () => {
+    const err = new NoCertificateError('/state', 'ENOENT');
+    expect(err.code).toBe('RTT_ERR_BENCH_NO_CERTIFICATE');
+    expect(err).toBeInstanceOf(BenchError);
+    expect(err.message).toBe(
+      'no certificate in /state (ENOENT): start `rtt-server --tls --state-dir /state` once to make it',
+    );
+  });
+
   it('lists every class, each branded', () => {
     const classes = Object.values(errors);
-    expect(new Set(classes)).toEqual(new Set(cases.map(([ErrorClass]) => ErrorClass)));
+    expect(new Set(classes)).toEqual(
+      new Set([...cases.map(([ErrorClass]) => ErrorClass), NoCertificateError]),
+    );
     for (const ErrorClass of classes) {
       expect(Object.getOwnPropertySymbols(ErrorClass.prototype)).toContain(
         Symbol.for(`rtt.error.${ErrorClass.name}`),

@@ -61,3 +61,23 @@ export class LoadStartError extends BenchError {
   }
 }
 brand(LoadStartError, 'rtt.error.LoadStartError');
+
+/**
+ * The TLS baseline found no certificate where the real server keeps its own.
+ *
+ * @example
+ * ```ts
+ * new NoCertificateError('/tmp/rtt-state', 'ENOENT');
+ * ```
+ */
+export class NoCertificateError extends BenchError {
+  override readonly code = 'RTT_ERR_BENCH_NO_CERTIFICATE';
+
+  constructor(stateDir: string, reason: string, options?: ErrorOptions) {
+    super(
+      `no certificate in ${stateDir} (${reason}): start \`rtt-server --tls --state-dir ${stateDir}\` once to make it`,
+      options,
+    );
+  }
+}
+brand(NoCertificateError, 'rtt.error.NoCertificateError');

@@ -2,6 +2,7 @@ import { connect, type RttClient } from '@rtt/protocol/node';
 import type { BenchCommand, BenchWire } from './cli.ts';
 import { LoadStartError } from './errors.ts';
 import { createLatencyHistogram, type Histogram, recordMillis } from './latency.ts';
+import { BENCH_TLS } from './load-connection.ts';
 import { inBatches } from './load-thread.ts';
 
 export interface HoldOptions {
@@ -14,6 +15,8 @@ export interface HoldOptions {
   /** Connections being opened at the same time. */
   connectBatch: number;
   timeoutMs: number;
+  /** TLS 1.3 around the framed wire; default plain TCP. */
+  tls?: boolean;
   signal?: AbortSignal;
   /** Called as connections open (throttled by the caller if it prints). */
   onProgress?: (opened: number, failed: number) => void;
@@ -58,7 +61,13 @@ const codeOf = (err: unknown): string => {
   return error.cause?.code ?? error.code ?? 'RTT_ERR_UNKNOWN';
 };
 
-function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
+/**
+ * `promise`, or an `ETIMEDOUT` rejection after `ms`.
+ *
+ * @example
+ * const reply = await withTimeout(client.request('PING'), 10_000);
+ */
+export function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
     timer = setTimeout(
@@ -96,7 +105,13 @@ export async function holdConnections(options: HoldOptions): Promise<HoldResult>
     for (let attempt = 1; attempt <= ATTEMPTS; attempt++) {
       if (signal?.aborted || fatal !== undefined) return undefined;
       try {
-        const connection = await connect({ host: ip, port, wire, timeoutMs });
+        const connection = await connect({
+          host: ip,
+          port,
+          wire,
+          timeoutMs,
+          ...(options.tls === true ? { tls: BENCH_TLS } : {}),
+        });
         opened += 1;
         options.onProgress?.(opened, failed);
         return connection;

@@ -3,6 +3,13 @@ import { connect, type ReplyCallback, type RttClient } from '@rtt/protocol/node'
 import type { BenchCommand, BenchWire } from './cli.ts';
 import type { LoadConnection, LoadSink } from './load-sink.ts';
 
+/**
+ * The TLS options of every bench connection: the server's certificate is self-signed, and
+ * checking it is not what is measured. The handshake's signature is still verified by
+ * OpenSSL, so the client does the work any TLS 1.3 client does.
+ */
+export const BENCH_TLS = Object.freeze({ rejectUnauthorized: false });
+
 /** Options for {@link ClientLoadConnection.open}. */
 export interface LoadConnectionOptions {
   ip: string;
@@ -13,6 +20,8 @@ export interface LoadConnectionOptions {
   pipeline: number;
   /** Time allowed for connecting and the key exchange. */
   timeoutMs: number;
+  /** TLS 1.3 around the framed wire, as `--tls` asks (see {@link BENCH_TLS}). */
+  tls: boolean;
   sink: LoadSink;
 }
 
@@ -63,6 +72,7 @@ export class ClientLoadConnection implements LoadConnection {
       port: options.port,
       wire: options.wire,
       timeoutMs: options.timeoutMs,
+      ...(options.tls ? { tls: BENCH_TLS } : {}),
     });
     return new ClientLoadConnection(client, options);
   }

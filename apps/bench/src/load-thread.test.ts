@@ -73,6 +73,7 @@ const options = (port: number, extra: Partial<LoadThreadOptions> = {}): LoadThre
   wire: 'framed',
   connectBatch: 2,
   timeoutMs: 5_000,
+  tls: false,
   ...extra,
 });
 

@@ -12,6 +12,8 @@ export interface LoadThreadOptions {
   wire: BenchWire;
   connectBatch: number;
   timeoutMs: number;
+  /** TLS 1.3 around the framed wire. */
+  tls: boolean;
 }
 
 /** How a run ended and what it measured. */
@@ -92,7 +94,7 @@ export class LoadThread implements LoadSink {
    * measure something else.
    */
   async connect(): Promise<void> {
-    const { ip, port, connections, connectBatch, timeoutMs, wire, command, pipeline } =
+    const { ip, port, connections, connectBatch, timeoutMs, wire, command, pipeline, tls } =
       this.options;
     let failure: unknown;
     const opened = await inBatches<LoadConnection | undefined>(
@@ -108,6 +110,7 @@ export class LoadThread implements LoadSink {
             command,
             pipeline,
             timeoutMs,
+            tls,
             sink: this,
           });
         } catch (err) {

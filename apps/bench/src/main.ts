@@ -6,6 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { handleClosedOutput, programArgs } from '@rtt/cli-support';
 import { type BenchOptions, parseBenchArgs } from './cli.ts';
+import { runHandshakes } from './handshakes.ts';
 import { holdConnections } from './hold.ts';
 import { summarizeLatency } from './latency.ts';
 import { type BenchReport, formatCsv, formatJson, formatText, ProgressLine } from './report.ts';
@@ -28,7 +29,36 @@ async function measure(
     wire: options.wire,
     pipeline: options.pipeline,
     threads: options.threads,
+    ...(options.tls ? { tls: true } : {}),
   };
+  if (options.handshakes) {
+    const result = await runHandshakes({
+      ip: options.ip,
+      port: options.port,
+      connections: options.connections,
+      handshakes: options.requests,
+      durationMs: options.durationMs,
+      warmup: options.warmup,
+      command: options.command,
+      tls: options.tls,
+      timeoutMs: options.timeoutMs,
+      signal,
+      onProgress: (completed, latencySumMs, elapsedMs) =>
+        progress?.update({ completed, latencySumMs, elapsedMs }),
+    });
+    return {
+      ...base,
+      handshakes: true,
+      connections: options.connections,
+      requests: result.completed,
+      seconds: result.seconds,
+      rps: result.seconds > 0 ? result.completed / result.seconds : 0,
+      errors: result.errors,
+      latency: summarizeLatency(result.histogram),
+      failures: result.failures,
+      interrupted: result.interrupted,
+    };
+  }
   if (options.hold !== undefined) {
     let shownAt = 0;
     const result = await holdConnections({
@@ -39,6 +69,7 @@ async function measure(
       command: options.command,
       connectBatch: options.connectBatch,
       timeoutMs: options.timeoutMs,
+      tls: options.tls,
       signal,
       onProgress: (opened, failed) => {
         const now = performance.now();
@@ -110,7 +141,10 @@ async function main(): Promise<number> {
   process.on('SIGTERM', () => interrupt.abort());
 
   const progress = process.stdout.isTTY
-    ? new ProgressLine(options.hold === undefined ? options.command : 'HOLD', process.stdout)
+    ? new ProgressLine(
+        options.handshakes ? 'HANDSHAKES' : options.hold === undefined ? options.command : 'HOLD',
+        process.stdout,
+      )
     : undefined;
   let report: BenchReport;
   try {

@@ -112,3 +112,50 @@ describe('ProgressLine', () => {
     expect(written.endsWith('\r\x1b[K')).toBe(true);
   });
 });
+
+describe('--tls and --handshakes in the report', () => {
+  const handshakes: BenchReport = {
+    ...report,
+    tls: true,
+    handshakes: true,
+    requests: 3000,
+    rps: 1000,
+  };
+
+  it('marks them in the JSON line, and leaves them out of a plain run', () => {
+    expect(JSON.parse(formatJson(handshakes))).toMatchObject({
+      tls: true,
+      handshakes: true,
+      rps: 1000,
+    });
+    const plain = JSON.parse(formatJson(report));
+    expect(plain.tls).toBeUndefined();
+    expect(plain.handshakes).toBeUndefined();
+  });
+
+  it('names the test in the CSV', () => {
+    expect(formatCsv(handshakes).split('\n')[1]).toMatch(/^"HANDSHAKES TLS PING","1000.00"/);
+    expect(formatCsv({ ...report, tls: true }).split('\n')[1]).toMatch(/^"TLS PING"/);
+    expect(
+      formatCsv({
+        ...report,
+        tls: true,
+        hold: { count: 5, held: 5, answered: 5, connectSeconds: 0.1 },
+      }).split('\n')[1],
+    ).toMatch(/^"HOLD 5 TLS PING"/);
+  });
+
+  it('counts handshakes, not requests, in the text', () => {
+    const text = formatText(handshakes);
+    expect(text).toContain('====== HANDSHAKES (TLS) ======');
+    expect(text).toContain('3000 handshakes completed in 1.25 seconds');
+    expect(text).toContain(
+      'framed protocol in TLS 1.3; each: connect, agree keys, one PING, close',
+    );
+    expect(text).toContain('throughput summary: 1000.00 handshakes per second');
+    expect(text).toContain('connect to keys agreed');
+    expect(formatText({ ...report, tls: true })).toContain(
+      'framed protocol in TLS 1.3, pipeline 1',
+    );
+  });
+});

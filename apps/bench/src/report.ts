@@ -17,6 +17,10 @@ export interface BenchReport {
   latency: LatencySummary;
   failures: Record<string, number>;
   interrupted: boolean;
+  /** `--tls`: the framed wire inside TLS 1.3. */
+  tls?: boolean;
+  /** `--handshakes`: `requests` and `rps` count handshakes; latency is connect to keys agreed. */
+  handshakes?: boolean;
   /** Only for `--hold`. */
   hold?: { count: number; held: number; answered: number; connectSeconds: number };
 }
@@ -46,6 +50,8 @@ export function formatJson(report: BenchReport): string {
     pipeline: report.pipeline,
     threads: report.threads,
   };
+  if (report.tls === true) line.tls = true;
+  if (report.handshakes === true) line.handshakes = true;
   if (report.hold !== undefined) {
     line.hold = report.hold.count;
     line.held = report.hold.held;
@@ -55,6 +61,14 @@ export function formatJson(report: BenchReport): string {
   if (Object.keys(report.failures).length > 0) line.failures = report.failures;
   if (report.interrupted) line.interrupted = true;
   return JSON.stringify(line);
+}
+
+// The CSV's first cell: what was measured, e.g. `PING`, `HOLD 100 PING`, `HANDSHAKES TLS PING`.
+function csvTest(report: BenchReport): string {
+  const tls = report.tls === true ? 'TLS ' : '';
+  if (report.handshakes === true) return `HANDSHAKES ${tls}${report.command}`;
+  if (report.hold !== undefined) return `HOLD ${report.hold.count} ${tls}${report.command}`;
+  return `${tls}${report.command}`;
 }
 
 const CSV_HEADER = [
@@ -83,7 +97,7 @@ const CSV_HEADER = [
 export function formatCsv(report: BenchReport): string {
   const { latency: l } = report;
   const row = [
-    report.hold === undefined ? report.command : `HOLD ${report.hold.count} ${report.command}`,
+    csvTest(report),
     report.rps.toFixed(2),
     ...[l.avg, l.min, l.p50, l.p95, l.p99, l.max].map((v) => v.toFixed(3)),
     String(report.requests),
@@ -113,8 +127,21 @@ function plural(count: number, word: string): string {
 export function formatText(report: BenchReport): string {
   const l = report.latency;
   const lines: string[] = [];
-  const wire = report.wire === 'seed' ? 'seed wire' : 'framed protocol';
-  if (report.hold === undefined) {
+  const wire =
+    report.wire === 'seed'
+      ? 'seed wire'
+      : report.tls === true
+        ? 'framed protocol in TLS 1.3'
+        : 'framed protocol';
+  const what = report.handshakes === true ? 'handshakes' : 'requests';
+  if (report.handshakes === true) {
+    lines.push(`====== HANDSHAKES${report.tls === true ? ' (TLS)' : ''} ======`);
+    lines.push(
+      `  ${report.requests} handshakes completed in ${report.seconds.toFixed(2)} seconds${report.interrupted ? ' (interrupted)' : ''}`,
+    );
+    lines.push(`  ${report.connections} parallel clients`);
+    lines.push(`  ${wire}; each: connect, agree keys, one ${report.command}, close`);
+  } else if (report.hold === undefined) {
     lines.push(`====== ${report.command} ======`);
     lines.push(
       `  ${report.requests} requests completed in ${report.seconds.toFixed(2)} seconds${report.interrupted ? ' (interrupted)' : ''}`,
@@ -140,8 +167,12 @@ export function formatText(report: BenchReport): string {
   }
   lines.push('');
   lines.push('Summary:');
-  lines.push(`  throughput summary: ${report.rps.toFixed(2)} requests per second`);
-  lines.push('  latency summary (msec):');
+  lines.push(`  throughput summary: ${report.rps.toFixed(2)} ${what} per second`);
+  lines.push(
+    report.handshakes === true
+      ? '  handshake latency summary (msec, connect to keys agreed):'
+      : '  latency summary (msec):',
+  );
   lines.push(`  ${['avg', 'min', 'p50', 'p95', 'p99', 'max'].map(column).join('')}`);
   lines.push(
     `  ${[l.avg, l.min, l.p50, l.p95, l.p99, l.max].map((v) => column(v.toFixed(3))).join('')}`,

@@ -88,6 +88,7 @@ export function runLoad(
         wire: options.wire,
         connectBatch: Math.max(1, Math.ceil(options.connectBatch / options.threads)),
         timeoutMs: options.timeoutMs,
+        tls: options.tls,
       },
       requests: requests[i] ?? 0,
       warmup: warmup[i] ?? 0,
