@@ -94,6 +94,41 @@ describe('a server under abuse stays up and keeps answering', () => {
     await stillAnswers(port);
   });
 
+  it('refuses a hello asking for no cipher over plain TCP, unless --allow-plaintext', async () => {
+    const { proc: server, port } = await startServer();
+    const peer = await raw(port);
+    peer.socket.write(hello(undefined, { cipher: CipherId.NONE }));
+    await peer.closed;
+    expect(serverMessages(peer.received())).toEqual([
+      expect.objectContaining({ type: 'server-hello', status: HelloStatus.UNSUPPORTED_CIPHER }),
+    ]);
+    await server.waitFor(
+      /Closing 127\.0\.0\.1 port \d+: bad hello \(cipher NONE, in clear over plain TCP/,
+    );
+
+    const { port: plainPort } = await startServer(['--allow-plaintext']);
+    const allowed = await raw(plainPort);
+    allowed.socket.write(hello(undefined, { cipher: CipherId.NONE }));
+    allowed.socket.write(concatFrame(encodeRequest(1, Command.PING, 'clear')));
+    const answers: string[] = [];
+    const decoder = new FrameDecoder({
+      role: 'client',
+      onMessage: (m) => {
+        if (m.type === 'response') answers.push(Buffer.from(m.payload).toString());
+      },
+    });
+    let offset = 0;
+    for (;;) {
+      const bytes = allowed.received();
+      decoder.push(bytes.subarray(offset));
+      offset = bytes.length;
+      if (answers.length > 0) break;
+      await once(allowed.socket, 'data');
+    }
+    expect(answers).toEqual(['clear']);
+    allowed.socket.destroy();
+  });
+
   it('answers an unknown command code with UNKNOWN_COMMAND and keeps the session', async () => {
     const { port } = await startServer(['--allow-plaintext']);
     const peer = await raw(port);
