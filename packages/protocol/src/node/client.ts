@@ -502,7 +502,7 @@ export class RttClient {
   clock(): Promise<ClockReading> {
     return new Promise((resolve, reject) => {
       const sentAt = nowMicros();
-      this.send('CLOCK', undefined, (error, status, payload, rttMs) => {
+      this.send('CLOCK', undefined, (error, status, payload) => {
         const receivedAt = nowMicros();
         if (error) return reject(error);
         const text = utf8.decode(payload);
@@ -518,10 +518,13 @@ export class RttClient {
             ),
           );
         }
+        // The round trip reported is the window the offset was taken in (not the request's
+        // own, slightly shorter, RTT): the server read its clock inside it, so the estimate
+        // is within half of it of the truth.
         resolve({
           serverMicros,
           offsetMs: (serverMicros - (sentAt + receivedAt) / 2) / 1000,
-          rttMs,
+          rttMs: (receivedAt - sentAt) / 1000,
         });
       });
     });
