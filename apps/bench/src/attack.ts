@@ -8,11 +8,10 @@
  *   pnpm --filter bench attack -- --kind idle -p 7777 --pid 12345 --json
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import { programArgs } from '@rtt/cli-support';
 import { type AttackCommandOptions, parseAttackArgs } from './attack-options.ts';
 import { type AttackSummary, metTargets, mib, renderAttackSummary } from './attack-report.ts';
 import { openTarget, startAttack } from './attack-run.ts';
-import { runTool, stopChildrenOnSignals } from './child-processes.ts';
+import { runTool, summaryMain } from './child-processes.ts';
 import { Probes, RssSampler } from './probes.ts';
 
 const RSS_EVERY_MS = 250;
@@ -86,21 +85,14 @@ export async function runAttack(options: AttackCommandOptions): Promise<AttackSu
   }
 }
 
-async function main(): Promise<number> {
-  let options: AttackCommandOptions | undefined;
-  try {
-    options = await parseAttackArgs(programArgs(process.argv));
-  } catch (err) {
-    process.stderr.write(`attack: ${err instanceof Error ? err.message : String(err)}\n`);
-    return 2;
-  }
-  if (options === undefined) return 0;
-  stopChildrenOnSignals();
-  const summary = await runAttack(options);
-  process.stdout.write(
-    options.json ? `${JSON.stringify(summary)}\n` : renderAttackSummary(summary),
+if (import.meta.main) {
+  await runTool(
+    'attack',
+    summaryMain('attack', {
+      parse: parseAttackArgs,
+      run: runAttack,
+      render: (summary: AttackSummary, options: AttackCommandOptions) =>
+        options.json ? `${JSON.stringify(summary)}\n` : renderAttackSummary(summary),
+    }),
   );
-  return 0;
 }
-
-if (import.meta.main) await runTool('attack', main);

@@ -1,5 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { programArgs } from '@rtt/cli-support';
 
 /** The workspace's own entry points, run from source. */
 export const ENTRY = {
@@ -182,4 +183,39 @@ export function stopChildrenOnSignals(): void {
   const onSignal = () => void killChildren().then(() => process.exit(130));
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
+}
+
+/** A bench tool that parses its command line, runs, and prints one summary. */
+export interface SummaryTool<Options, Summary> {
+  /** Resolves `undefined` when `--help` was answered; throws for a command-line mistake. */
+  parse(args: readonly string[]): Promise<Options | undefined>;
+  run(options: Options): Promise<Summary>;
+  render(summary: Summary, options: Options): string;
+}
+
+/**
+ * The `main` of a summary tool: a command-line mistake is one line and exit 2; otherwise it
+ * runs (every child stopped on Ctrl+C or SIGTERM) and prints the summary. Pass it to
+ * {@link runTool}.
+ *
+ * @example
+ * if (import.meta.main) await runTool('soak', summaryMain('soak', { parse, run, render }));
+ */
+export function summaryMain<Options, Summary>(
+  name: string,
+  tool: SummaryTool<Options, Summary>,
+): () => Promise<number> {
+  return async () => {
+    let options: Options | undefined;
+    try {
+      options = await tool.parse(programArgs(process.argv));
+    } catch (err) {
+      process.stderr.write(`${name}: ${err instanceof Error ? err.message : String(err)}\n`);
+      return 2;
+    }
+    if (options === undefined) return 0;
+    stopChildrenOnSignals();
+    process.stdout.write(tool.render(await tool.run(options), options));
+    return 0;
+  };
 }

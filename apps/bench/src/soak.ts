@@ -9,12 +9,11 @@
  *   pnpm --filter bench soak -- --minutes 0.5          # a quick try: every kind once, 5 s each
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import { programArgs } from '@rtt/cli-support';
 import { parseSoakArgs, SOAK_CONNECTIONS, type SoakCommandOptions } from './attack-options.ts';
 import { addStats, mib, renderSoakSummary, rssSlope, type SoakSummary } from './attack-report.ts';
 import { openTarget, startAttack } from './attack-run.ts';
 import { ATTACK_KINDS, type AttackKind, type AttackStats } from './attackers.ts';
-import { runTool, stopChildrenOnSignals } from './child-processes.ts';
+import { runTool, summaryMain } from './child-processes.ts';
 import { Probes, RssSampler } from './probes.ts';
 
 const log = (line: string) => process.stderr.write(`soak: ${line}\n`);
@@ -87,19 +86,14 @@ export async function runSoak(options: SoakCommandOptions): Promise<SoakSummary>
   }
 }
 
-async function main(): Promise<number> {
-  let options: SoakCommandOptions | undefined;
-  try {
-    options = await parseSoakArgs(programArgs(process.argv));
-  } catch (err) {
-    process.stderr.write(`soak: ${err instanceof Error ? err.message : String(err)}\n`);
-    return 2;
-  }
-  if (options === undefined) return 0;
-  stopChildrenOnSignals();
-  const summary = await runSoak(options);
-  process.stdout.write(options.json ? `${JSON.stringify(summary)}\n` : renderSoakSummary(summary));
-  return 0;
+if (import.meta.main) {
+  await runTool(
+    'soak',
+    summaryMain('soak', {
+      parse: parseSoakArgs,
+      run: runSoak,
+      render: (summary: SoakSummary, options: SoakCommandOptions) =>
+        options.json ? `${JSON.stringify(summary)}\n` : renderSoakSummary(summary),
+    }),
+  );
 }
-
-if (import.meta.main) await runTool('soak', main);
