@@ -298,4 +298,22 @@ server_pid=
 [ "$code" = 0 ] || fail_with "rtt-server exited with $code after SIGTERM" "$work/server.log"
 grep -q 'Server closing...' "$work/server.log" || fail_with "no 'Server closing...'" "$work/server.log"
 echo "rtt-server stopped by SIGTERM: exit 0"
+
+# TLS on this Node too: the certificate made on first start (@peculiar/x509 over WebCrypto),
+# the client trusting it on first use.
+rtt-server -ip 127.0.0.1 -p 0 --tls --state-dir "$work/state" </dev/null >"$work/tls-server.log" 2>&1 &
+server_pid=$!
+wait_for "$work/tls-server.log" 'Listening on 127\.0\.0\.1 port [0-9]+' 20 ||
+  fail_with "rtt-server --tls did not start" "$work/tls-server.log"
+port=$(grep -Eo 'Listening on 127\.0\.0\.1 port [0-9]+' "$work/tls-server.log" | grep -Eo '[0-9]+$')
+fingerprint=$(grep -Eo 'fingerprint sha256:[A-Za-z0-9+/]+' "$work/tls-server.log" | cut -d' ' -f2)
+[ -n "$fingerprint" ] || fail_with "rtt-server --tls logged no fingerprint" "$work/tls-server.log"
+expect_exit 0 rtt-client -p "$port" --tls --known-servers "$work/known_servers" time --json
+grep -q "Trusting 127.0.0.1:$port on first use: $fingerprint" "$work/run.out" ||
+  fail_with "rtt-client --tls did not trust the server's certificate on first use" "$work/run.out"
+grep -q '"status":"OK"' "$work/run.out" || fail_with "no answer over TLS" "$work/run.out"
+kill -TERM "$server_pid"
+wait "$server_pid" || true
+server_pid=
+echo "rtt-server --tls and rtt-client --tls: $fingerprint trusted on first use, TIME answered"
 echo "== registry check passed"
