@@ -1,6 +1,6 @@
-import { appendFileSync, closeSync, openSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import type tls from 'node:tls';
-import { type ConnectTlsOptions, certificateFingerprint } from '@rtt/protocol/node';
+import { type ConnectTlsOptions, certificateFingerprint, openKeylog } from '@rtt/protocol/node';
 import type { ClientOptions } from './cli.ts';
 import { CertificateChangedError, CertificateMismatchError, ClientFileError } from './errors.ts';
 import { checkKnownServer, rememberServer, serverKey } from './known-servers.ts';
@@ -124,9 +124,9 @@ export function clientTlsOptions(
     tlsOptions = { rejectUnauthorized: false, verify };
   }
   if (options.keylog === undefined) return { tls: tlsOptions, close: () => {} };
-  let fd: number;
+  let onKeylog: ReturnType<typeof openKeylog>;
   try {
-    fd = openSync(options.keylog, 'a', 0o600);
+    onKeylog = openKeylog(options.keylog);
   } catch (err) {
     throw new ClientFileError(
       'RTT_ERR_KEYLOG',
@@ -134,7 +134,5 @@ export function clientTlsOptions(
       { cause: err },
     );
   }
-  // Node gives each line with its newline, in NSS key log format, as Wireshark reads it.
-  const onKeylog = (line: Buffer) => appendFileSync(fd, line);
-  return { tls: { ...tlsOptions, onKeylog }, close: () => closeSync(fd) };
+  return { tls: { ...tlsOptions, onKeylog }, close: () => onKeylog.close() };
 }

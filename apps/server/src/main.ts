@@ -22,12 +22,11 @@ import {
   SOCKET_TRANSFER_MIN_NODE,
   supportsSocketTransfer,
 } from '@rtt/pool';
-import { refuseConnection } from '@rtt/protocol/node';
+import { openKeylog, refuseConnection } from '@rtt/protocol/node';
 import { readCertificate, type ServerCertificate, stateCertificate } from './certificate.ts';
 import { parseServerArgs } from './cli.ts';
 import { type ConnectionContext, displayAddress, type SessionConfig } from './context.ts';
 import { CertificateError, NoSensorError, StateDirError } from './errors.ts';
-import { openKeylog } from './keylog.ts';
 import { DESCRIPTOR_RESERVE } from './limits.ts';
 import { createLog } from './logger.ts';
 import { EverySecond, formatCount } from './rate-limit.ts';

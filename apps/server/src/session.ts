@@ -7,9 +7,8 @@ import {
   type ServerSessionEvent,
   UnsupportedCipherError,
 } from '@rtt/protocol';
-import { serveConnection } from '@rtt/protocol/node';
+import { openKeylog, serveConnection } from '@rtt/protocol/node';
 import type { ConnectionContext, SessionConfig } from './context.ts';
-import { openKeylog } from './keylog.ts';
 import { createLog, type Log } from './logger.ts';
 import { openTemperatureSource } from './temperature.ts';
 

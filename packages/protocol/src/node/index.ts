@@ -3,8 +3,8 @@
  * serves an accepted socket with {@link serveConnection} and gives only the answers; a client
  * calls {@link connect} and makes requests; a server that is full turns a client away with
  * {@link refuseConnection}. Either side can speak TLS 1.3 (their `tls` options: the server
- * tells a TLS client by its first byte), and {@link certificateFingerprint} names a
- * certificate. {@link StreamTransport} binds any of the core's sessions to a duplex stream (a
+ * tells a TLS client by its first byte), {@link certificateFingerprint} names a
+ * certificate, and {@link openKeylog} writes the key log Wireshark reads. {@link StreamTransport} binds any of the core's sessions to a duplex stream (a
  * TLS socket, say), with fairness between connections and backpressure.
  * @module
  */
@@ -18,6 +18,7 @@ export {
   type ReplyCallback,
   RttClient,
 } from './client.ts';
+export { openKeylog } from './keylog.ts';
 export {
   DEFAULT_REFUSE_WAIT_MS,
   type RefuseConnectionOptions,

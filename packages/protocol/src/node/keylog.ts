@@ -1,19 +1,20 @@
+/// <reference types="node" />
 import { closeSync, openSync, writeSync } from 'node:fs';
 
 /**
  * Opens a TLS key log (the NSS `SSLKEYLOGFILE` format Wireshark reads) for appending and gives
- * the function that writes one line of it.
+ * the function that writes one line of it: the `onKeylog` of `serveConnection`'s and
+ * `connect`'s `tls` options.
  *
- * Every pool thread opens the file itself and writes each line with one `write(2)` to an
- * `O_APPEND` descriptor, as `openLogFile` does for the log: lines from many threads stay whole,
- * and nothing is buffered to lose at exit. A new file gets mode 0600: whoever reads it can
- * decrypt every session it covers. A write that fails (disk full) is dropped: the session it
- * belongs to goes on.
+ * Each line is one `write(2)` to an `O_APPEND` descriptor: lines from many openers (a
+ * server's pool threads each open the file) stay whole, and nothing is buffered to lose at
+ * exit. A new file gets mode 0600: whoever reads it can decrypt every session it covers. A
+ * write that fails (disk full) is dropped: the session it belongs to goes on.
  *
  * @throws the `fs` error (ENOENT, EACCES, EISDIR...) when the file cannot be opened.
  * @example
- * const write = openKeylog('/tmp/keys.log');
- * tlsSocket.on('keylog', write);
+ * const onKeylog = openKeylog(process.env.SSLKEYLOGFILE ?? 'keys.log');
+ * const client = await connect({ port: 7777, tls: { rejectUnauthorized: false, onKeylog } });
  */
 export function openKeylog(path: string): ((line: Buffer) => void) & { close(): void } {
   const fd = openSync(path, 'a', 0o600);

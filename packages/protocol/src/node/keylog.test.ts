@@ -11,7 +11,7 @@ afterEach(() => {
 
 describe('openKeylog', () => {
   it('appends whole lines to a file only its owner may read, from every opener', () => {
-    const folder = mkdtempSync(join(tmpdir(), 'rtt-server-keylog-'));
+    const folder = mkdtempSync(join(tmpdir(), 'rtt-keylog-'));
     folders.push(folder);
     const path = join(folder, 'keys.log');
     const one = openKeylog(path);
