@@ -9,7 +9,7 @@ import { ENTRY, runBench, type ServerProcess, startServer } from './child-proces
 import { type CompareCase, TARGETS, type TargetKey } from './compare-cases.ts';
 import { holdConnections } from './hold.ts';
 import { type LatencySummary, summarizeLatency } from './latency.ts';
-import { cpuSeconds, residentBytes, threadCount } from './process-stats.ts';
+import { cpuMicrosPerOp, cpuSeconds, residentBytes, threadCount } from './process-stats.ts';
 import {
   type HoldRecord,
   type IdleRecord,
@@ -127,10 +127,7 @@ export async function measureCase(
     rps: Number(report.rps),
     errors: Number(report.errors),
     latency_ms: report.latency_ms as LatencySummary,
-    server_cpu_us_per_request:
-      cpuBefore === undefined || cpuAfter === undefined || served === 0
-        ? null
-        : Math.round(((cpuAfter - cpuBefore) * 1e6 * 10) / served) / 10,
+    server_cpu_us_per_request: cpuMicrosPerOp(cpuBefore, cpuAfter, served),
   };
 }
 

@@ -35,7 +35,7 @@ import {
 } from './compare-tls-report.ts';
 import { holdConnections } from './hold.ts';
 import type { LatencySummary } from './latency.ts';
-import { cpuSeconds, residentBytes } from './process-stats.ts';
+import { cpuMicrosPerOp, cpuSeconds, residentBytes } from './process-stats.ts';
 
 const HOST = '127.0.0.1';
 const log = (line: string) => process.stderr.write(`${line}\n`);
@@ -74,10 +74,7 @@ async function measure(
     rate: Number(report.rps),
     errors: Number(report.errors),
     latency_ms: report.latency_ms as LatencySummary,
-    server_cpu_us:
-      cpuBefore === undefined || cpuAfter === undefined || served === 0
-        ? null
-        : Math.round(((cpuAfter - cpuBefore) * 1e6 * 10) / served) / 10,
+    server_cpu_us: cpuMicrosPerOp(cpuBefore, cpuAfter, served),
   };
 }
 

@@ -4,6 +4,7 @@ import { LoadStartError } from './errors.ts';
 import { withTimeout } from './hold.ts';
 import { createLatencyHistogram, type Histogram, recordMillis } from './latency.ts';
 import { BENCH_TLS } from './load-connection.ts';
+import type { LoadResult } from './run-load.ts';
 
 /** Options for {@link runHandshakes}. */
 export interface HandshakeOptions {
@@ -27,18 +28,13 @@ export interface HandshakeOptions {
   onProgress?: ((completed: number, latencySumMs: number, elapsedMs: number) => void) | undefined;
 }
 
-/** What {@link runHandshakes} measured. */
-export interface HandshakeResult {
-  /** Cycles done: connected, keys agreed, one request answered OK, closed. */
-  completed: number;
-  /** Cycles that failed (refused, reset, timed out, an error status). */
-  errors: number;
-  seconds: number;
-  /** Connect to keys agreed (TCP, TLS, our hello), per cycle. */
-  histogram: Histogram;
-  failures: Record<string, number>;
-  interrupted: boolean;
-}
+/**
+ * What {@link runHandshakes} measured: a load run's figures, where one operation is a cycle
+ * (connected, keys agreed, one request answered OK, closed), an error a cycle that failed
+ * (refused, reset, timed out, an error status), and the histogram times connect to keys
+ * agreed (TCP, TLS, our hello).
+ */
+export type HandshakeResult = LoadResult;
 
 const codeOf = (err: unknown): string => {
   const error = err as { code?: string; cause?: { code?: string } };

@@ -10,7 +10,7 @@ import { runHandshakes } from './handshakes.ts';
 import { holdConnections } from './hold.ts';
 import { summarizeLatency } from './latency.ts';
 import { type BenchReport, formatCsv, formatJson, formatText, ProgressLine } from './report.ts';
-import { runLoad } from './run-load.ts';
+import { type LoadResult, runLoad } from './run-load.ts';
 
 const { version } = JSON.parse(
   readFileSync(new URL('../package.json', import.meta.url), 'utf8'),
@@ -50,13 +50,7 @@ async function measure(
       ...base,
       handshakes: true,
       connections: options.connections,
-      requests: result.completed,
-      seconds: result.seconds,
-      rps: result.seconds > 0 ? result.completed / result.seconds : 0,
-      errors: result.errors,
-      latency: summarizeLatency(result.histogram),
-      failures: result.failures,
-      interrupted: result.interrupted,
+      ...loadFigures(result),
     };
   }
   if (options.hold !== undefined) {
@@ -111,6 +105,13 @@ async function measure(
   return {
     ...base,
     connections: options.connections,
+    ...loadFigures(result),
+  };
+}
+
+// The report's figures of a run of operations (requests, or handshake cycles).
+function loadFigures(result: LoadResult) {
+  return {
     requests: result.completed,
     seconds: result.seconds,
     rps: result.seconds > 0 ? result.completed / result.seconds : 0,

@@ -2,7 +2,13 @@ import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { clockTicks, cpuSeconds, residentBytes, threadCount } from './process-stats.ts';
+import {
+  clockTicks,
+  cpuMicrosPerOp,
+  cpuSeconds,
+  residentBytes,
+  threadCount,
+} from './process-stats.ts';
 
 describe('process stats from /proc', () => {
   const proc = mkdtempSync(join(tmpdir(), 'bench-proc-'));
@@ -27,5 +33,15 @@ describe('process stats from /proc', () => {
     if (process.platform !== 'linux') return;
     expect(residentBytes(process.pid)).toBeGreaterThan(1_000_000);
     expect(cpuSeconds(process.pid)).toBeGreaterThanOrEqual(0);
+  });
+});
+
+describe('cpuMicrosPerOp', () => {
+  it('gives microseconds per operation to 0.1, or null without both readings or operations', () => {
+    expect(cpuMicrosPerOp(1.5, 1.75, 10_000)).toBe(25);
+    expect(cpuMicrosPerOp(0, 0.00001234, 1)).toBe(12.3);
+    expect(cpuMicrosPerOp(undefined, 2, 10)).toBeNull();
+    expect(cpuMicrosPerOp(1, undefined, 10)).toBeNull();
+    expect(cpuMicrosPerOp(1, 2, 0)).toBeNull();
   });
 });

@@ -71,3 +71,21 @@ export function cpuSeconds(pid: number, proc = '/proc'): number | undefined {
     return undefined;
   }
 }
+
+/**
+ * CPU time per operation in microseconds, to 0.1 µs, from two {@link cpuSeconds} readings
+ * around a run; `null` when either reading failed or nothing was served.
+ *
+ * @example
+ * const before = cpuSeconds(pid);
+ * await run();
+ * cpuMicrosPerOp(before, cpuSeconds(pid), served); // e.g. 8.1
+ */
+export function cpuMicrosPerOp(
+  before: number | undefined,
+  after: number | undefined,
+  ops: number,
+): number | null {
+  if (before === undefined || after === undefined || ops === 0) return null;
+  return Math.round(((after - before) * 1e6 * 10) / ops) / 10;
+}
