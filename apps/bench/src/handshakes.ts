@@ -2,7 +2,7 @@ import { connect } from '@rtt/protocol/node';
 import type { BenchCommand } from './cli.ts';
 import { LoadStartError } from './errors.ts';
 import { withTimeout } from './hold.ts';
-import { createLatencyHistogram, type Histogram, recordMillis } from './latency.ts';
+import { createLatencyHistogram, recordMillis } from './latency.ts';
 import { BENCH_TLS } from './load-connection.ts';
 import type { LoadResult } from './run-load.ts';
 
