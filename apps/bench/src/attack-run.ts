@@ -3,9 +3,11 @@
  * running) and the attacker's worker thread.
  */
 import { Worker } from 'node:worker_threads';
+import type { ServerChoice } from './attack-options.ts';
 import type { FromAttackWorker, ToAttackWorker } from './attack-worker.ts';
 import type { AttackOptions, AttackStats } from './attackers.ts';
 import { ENTRY, startServer } from './child-processes.ts';
+import { type ProbeOptions, Probes, RssSampler } from './probes.ts';
 
 const ATTACK_WORKER = new URL(`./attack-worker${import.meta.url.slice(-3)}`, import.meta.url);
 
@@ -78,6 +80,50 @@ export async function openTarget(options: TargetOptions): Promise<Target> {
     logLines: () => lines,
     lastLines: () => tail.split('\n').filter(Boolean).slice(-200),
     stop: () => server.stop(),
+  };
+}
+
+/** The server under test and what watches it: probe clients, and its RSS when its pid is known. */
+export interface WatchedTarget {
+  target: Target;
+  rss: RssSampler | undefined;
+  probes: Probes;
+  /** Stops the sampler and the probes, then the server if we started it. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Opens the server `choice` names ({@link openTarget}) with an RSS sampler every `rssEveryMs`
+ * and probe clients (not started yet: `probes.start(phase)`), as `attack` and `soak` both use.
+ *
+ * @example
+ * const { target, probes, stop } = await watchTarget(options, 250, { intervalMs: 10 });
+ * await probes.start('before');
+ * await stop();
+ */
+export async function watchTarget(
+  choice: Pick<ServerChoice, 'ip' | 'port' | 'pid' | 'serverArgs' | 'serverEntry'>,
+  rssEveryMs: number,
+  probeOptions: Omit<ProbeOptions, 'host' | 'port'>,
+): Promise<WatchedTarget> {
+  const target = await openTarget({
+    host: choice.ip,
+    port: choice.port,
+    pid: choice.pid,
+    serverArgs: choice.serverArgs,
+    serverEntry: choice.serverEntry,
+  });
+  const rss = target.pid === undefined ? undefined : new RssSampler(target.pid, rssEveryMs);
+  const probes = new Probes({ host: target.host, port: target.port, ...probeOptions });
+  return {
+    target,
+    rss,
+    probes,
+    stop: async () => {
+      rss?.stop();
+      await probes.stop();
+      await target.stop();
+    },
   };
 }
 

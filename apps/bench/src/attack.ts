@@ -10,9 +10,8 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { type AttackCommandOptions, parseAttackArgs } from './attack-options.ts';
 import { type AttackSummary, metTargets, mib, renderAttackSummary } from './attack-report.ts';
-import { openTarget, startAttack } from './attack-run.ts';
+import { startAttack, watchTarget } from './attack-run.ts';
 import { runTool, summaryMain } from './child-processes.ts';
-import { Probes, RssSampler } from './probes.ts';
 
 const RSS_EVERY_MS = 250;
 const log = (line: string) => process.stderr.write(`attack: ${line}\n`);
@@ -25,17 +24,7 @@ const log = (line: string) => process.stderr.write(`attack: ${line}\n`);
  * summary.rss_mib.max;
  */
 export async function runAttack(options: AttackCommandOptions): Promise<AttackSummary> {
-  const target = await openTarget({
-    host: options.ip,
-    port: options.port,
-    pid: options.pid,
-    serverArgs: options.serverArgs,
-    serverEntry: options.serverEntry,
-  });
-  const rss = target.pid === undefined ? undefined : new RssSampler(target.pid, RSS_EVERY_MS);
-  const probes = new Probes({
-    host: target.host,
-    port: target.port,
+  const { target, rss, probes, stop } = await watchTarget(options, RSS_EVERY_MS, {
     intervalMs: options.intervalMs,
   });
   try {
@@ -79,9 +68,7 @@ export async function runAttack(options: AttackCommandOptions): Promise<AttackSu
       met: metTargets(during),
     };
   } finally {
-    rss?.stop();
-    await probes.stop();
-    await target.stop();
+    await stop();
   }
 }
 

@@ -11,10 +11,9 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseSoakArgs, SOAK_CONNECTIONS, type SoakCommandOptions } from './attack-options.ts';
 import { addStats, mib, renderSoakSummary, rssSlope, type SoakSummary } from './attack-report.ts';
-import { openTarget, startAttack } from './attack-run.ts';
+import { startAttack, watchTarget } from './attack-run.ts';
 import { ATTACK_KINDS, type AttackKind, type AttackStats } from './attackers.ts';
 import { runTool, summaryMain } from './child-processes.ts';
-import { Probes, RssSampler } from './probes.ts';
 
 const log = (line: string) => process.stderr.write(`soak: ${line}\n`);
 
@@ -26,18 +25,7 @@ const log = (line: string) => process.stderr.write(`soak: ${line}\n`);
  * summary.rss_slope_mib_per_min; // near 0 when memory ends flat
  */
 export async function runSoak(options: SoakCommandOptions): Promise<SoakSummary> {
-  const target = await openTarget({
-    host: options.ip,
-    port: options.port,
-    pid: options.pid,
-    serverArgs: options.serverArgs,
-    serverEntry: options.serverEntry,
-  });
-  const rss =
-    target.pid === undefined ? undefined : new RssSampler(target.pid, options.sampleS * 1000);
-  const probes = new Probes({
-    host: target.host,
-    port: target.port,
+  const { target, rss, probes, stop } = await watchTarget(options, options.sampleS * 1000, {
     clients: options.good,
     handshakeEveryMs: 1_000,
   });
@@ -80,9 +68,7 @@ export async function runSoak(options: SoakCommandOptions): Promise<SoakSummary>
         : null,
     };
   } finally {
-    rss?.stop();
-    await probes.stop();
-    await target.stop();
+    await stop();
   }
 }
 
