@@ -8,6 +8,7 @@ import {
 } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
+import { baseDir } from '@rtt/cli-support';
 
 /**
  * The known-servers file: trust on first use, as SSH's `known_hosts`. One line per server,
@@ -42,9 +43,7 @@ export function defaultKnownServersFile(
   env: NodeJS.ProcessEnv = process.env,
   home: string = homedir(),
 ): string {
-  // The XDG spec says a relative XDG_CONFIG_HOME is invalid and to be ignored.
-  const config = env.XDG_CONFIG_HOME?.startsWith('/') ? env.XDG_CONFIG_HOME : join(home, '.config');
-  return join(config, 'rtt', 'known_servers');
+  return join(baseDir('config', env, home), 'rtt', 'known_servers');
 }
 
 /**

@@ -2,6 +2,7 @@ import { createPrivateKey, KeyObject, randomBytes, webcrypto, X509Certificate } 
 import { chmodSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
+import { baseDir } from '@rtt/cli-support';
 import { certificateFingerprint } from '@rtt/protocol/node';
 import { CertificateError, StateDirError } from './errors.ts';
 
@@ -43,11 +44,7 @@ export function defaultStateDir(
   env: Record<string, string | undefined> = process.env,
   home: string = homedir(),
 ): string {
-  // The specification says a relative value is invalid and must be ignored.
-  const xdg = env.XDG_STATE_HOME;
-  return xdg?.startsWith('/')
-    ? join(xdg, 'rtt-server')
-    : join(home, '.local', 'state', 'rtt-server');
+  return join(baseDir('state', env, home), 'rtt-server');
 }
 
 /**
