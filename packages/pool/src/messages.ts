@@ -18,6 +18,8 @@ export interface PoolWorkerData {
   /** BroadcastChannel on which the pool announces that it is closing. */
   channel: string;
   data: unknown;
+  /** Milliseconds between the thread's reports (`PoolOptions.reportInterval`). */
+  reportInterval: number;
 }
 
 /** The single message sent on the pool's BroadcastChannel. */
@@ -39,4 +41,16 @@ export const ENDED = 'rtt.pool.ended';
  */
 export interface EndedReport {
   [ENDED]: (number | SessionSummary)[];
+}
+
+/** The key of what a thread's sessions report (`SessionControl.setThreadReport`). */
+export const REPORT = 'rtt.pool.report';
+
+/**
+ * A thread's report, sent on its `parentPort`, with the thread's id (piscina passes the
+ * message on without saying which thread posted it).
+ */
+export interface ThreadReport {
+  [REPORT]: unknown;
+  threadId: number;
 }

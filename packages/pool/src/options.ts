@@ -41,6 +41,15 @@ export interface PoolOptions {
    * took 5,000 idle connections from 20 to 14 KiB each). Default: V8's.
    */
   resourceLimits?: ResourceLimits | undefined;
+  /**
+   * Receives what each thread's sessions report (see `SessionControl.setThreadReport`), on
+   * the pool's thread: `threadId` is the reporting thread's (0 with `threads: 0`). Reports
+   * come at most once per `reportInterval` per thread, and once more when a thread lets go of
+   * its last session, so that a thread that ends has reported everything.
+   */
+  onReport?: ((report: unknown, threadId: number) => void) | undefined;
+  /** Milliseconds between a thread's reports. Default 1 000. */
+  reportInterval?: number;
 }
 
 /** Options after defaults and validation. */
@@ -54,6 +63,8 @@ export interface ResolvedPoolOptions {
   closeTimeout: number;
   data: unknown;
   resourceLimits: ResourceLimits | undefined;
+  onReport: ((report: unknown, threadId: number) => void) | undefined;
+  reportInterval: number;
 }
 
 function integerAtLeast(name: string, value: unknown, fallback: number, min: 0 | 1): number {
@@ -121,7 +132,17 @@ export function resolvePoolOptions(options: PoolOptions = {}): ResolvedPoolOptio
     closeTimeout: nonNegativeNumber('closeTimeout', options.closeTimeout, 5_000),
     data: options.data,
     resourceLimits: resourceLimits(options.resourceLimits),
+    onReport: reportSink(options.onReport),
+    reportInterval: integerAtLeast('reportInterval', options.reportInterval, 1_000, 1),
   };
+}
+
+function reportSink(value: unknown): ResolvedPoolOptions['onReport'] {
+  if (value === undefined) return undefined;
+  if (typeof value !== 'function') {
+    throw new TypeError(`options.onReport must be a function, got ${typeof value}`);
+  }
+  return value as ResolvedPoolOptions['onReport'];
 }
 
 function resourceLimits(value: unknown): ResourceLimits | undefined {

@@ -13,9 +13,11 @@ import {
   type EndedReport,
   type PoolWorkerData,
   RELEASED,
+  REPORT,
   SESSION_MESSAGE,
   TASK_MESSAGE,
   type TaskMessage,
+  type ThreadReport,
 } from './messages.ts';
 import { type PoolOptions, type ResolvedPoolOptions, resolvePoolOptions } from './options.ts';
 import { Placement } from './placement.ts';
@@ -114,7 +116,7 @@ export class ConnectionPool<TContext = unknown, TTask = unknown, TResult = unkno
   readonly #placement: Placement | undefined;
   readonly #channel: BroadcastChannel | undefined;
   /** With `threads: 0`: the sessions running here, to tell them to finish, then force them. */
-  readonly #inline = new SessionRegistry();
+  readonly #inline: SessionRegistry;
   #inlineSession: Promise<SessionHandler> | undefined;
   #inlineTask: Promise<TaskHandler> | undefined;
   readonly #backlog: Held[] = [];
@@ -133,6 +135,11 @@ export class ConnectionPool<TContext = unknown, TTask = unknown, TResult = unkno
 
   constructor(options: PoolOptions = {}) {
     this.options = Object.freeze(resolvePoolOptions(options));
+    const { onReport, reportInterval } = this.options;
+    this.#inline = new SessionRegistry({
+      reportInterval,
+      ...(onReport === undefined ? {} : { onReport: (report: unknown) => onReport(report, 0) }),
+    });
     if (this.options.threads === 0) {
       // Loaded now, while descriptors are free (see worker.ts); a failure shows at adopt().
       if (this.options.session !== undefined) {
@@ -162,6 +169,7 @@ export class ConnectionPool<TContext = unknown, TTask = unknown, TResult = unkno
       task: this.options.task,
       channel: channelName,
       data: this.options.data,
+      reportInterval,
     };
     this.#piscina = new Piscina({
       filename: workerEntry(),
@@ -183,9 +191,9 @@ export class ConnectionPool<TContext = unknown, TTask = unknown, TResult = unkno
     // 'exit'; this only catches what has no task.
     this.#piscina.on('error', () => {});
     this.#piscina.on('message', (message: unknown) => {
-      if (typeof message === 'object' && message !== null && ENDED in message) {
-        this.#ended((message as EndedReport)[ENDED]);
-      }
+      if (typeof message !== 'object' || message === null) return;
+      if (ENDED in message) this.#ended((message as EndedReport)[ENDED]);
+      else if (REPORT in message) this.#report(message as ThreadReport);
     });
   }
 
@@ -336,6 +344,10 @@ export class ConnectionPool<TContext = unknown, TTask = unknown, TResult = unkno
     }
   }
 
+  #report(message: ThreadReport): void {
+    this.options.onReport?.(message[REPORT], message.threadId);
+  }
+
   /** Summaries a thread has sent: ids, each followed by its summary. */
   #ended(report: (number | SessionSummary)[]): void {
     for (let i = 0; i + 1 < report.length; i += 2) {
@@ -464,6 +476,7 @@ export class ConnectionPool<TContext = unknown, TTask = unknown, TResult = unkno
     await this.#piscina?.destroy();
     // Let the last summaries (forced ones included) reach their callers.
     await this.#idle();
+    this.#inline.flushReport();
     this.#channel?.close();
   }
 }

@@ -25,6 +25,36 @@ interface LiveSession {
 export class SessionRegistry {
   readonly #live = new Set<LiveSession>();
   #closing = false;
+  readonly #onReport: ((report: unknown) => void) | undefined;
+  readonly #reportInterval: number;
+  #collect: (() => unknown) | undefined;
+  #reportTimer: NodeJS.Timeout | undefined;
+
+  /**
+   * `onReport` receives what `setThreadReport`'s function returns, every `reportInterval` ms
+   * and on {@link SessionRegistry.flushReport}; without it, reports are not collected.
+   */
+  constructor(options: { onReport?: (report: unknown) => void; reportInterval?: number } = {}) {
+    this.#onReport = options.onReport;
+    this.#reportInterval = options.reportInterval ?? 1_000;
+  }
+
+  /** Sets the thread's report function (see `SessionControl.setThreadReport`). */
+  setReporter(collect: () => unknown): void {
+    if (typeof collect !== 'function') throw new TypeError('collect must be a function');
+    this.#collect = collect;
+    if (this.#onReport === undefined || this.#reportTimer !== undefined) return;
+    // Unref'd: reporting never keeps a thread (or a server's main thread) alive.
+    this.#reportTimer = setInterval(() => this.flushReport(), this.#reportInterval);
+    this.#reportTimer.unref();
+  }
+
+  /** Collects the report now and hands it on, unless there is nothing to say. */
+  flushReport(): void {
+    if (this.#collect === undefined || this.#onReport === undefined) return;
+    const report = this.#collect();
+    if (report !== undefined) this.#onReport(report);
+  }
 
   /** Whether `closeAll()` has been called: sessions that start now are told at once. */
   get closing(): boolean {
@@ -110,6 +140,10 @@ class Session implements SessionControl, LiveSession {
 
   countRequest(count = 1): void {
     this.#requests += count;
+  }
+
+  setThreadReport(collect: () => unknown): void {
+    this.#sessions.setReporter(collect);
   }
 
   closeReason(reason: CloseReason, detail?: string): void {

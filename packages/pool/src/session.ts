@@ -65,6 +65,23 @@ export interface SessionControl {
   countRequest(count?: number): void;
   /** Sets the summary's `closedBy` (the first reason given wins). */
   closeReason(reason: CloseReason, error?: string): void;
+  /**
+   * Gives the thread its report: counters kept in the thread reach the pool's thread in
+   * batches rather than a message per event. `collect()` is called every `reportInterval` ms
+   * while the thread holds sessions, and once more as it lets go of its last one; what it
+   * returns reaches `PoolOptions.onReport` (nothing is sent when it returns `undefined`, so an
+   * idle thread sends nothing). One per thread: a later call replaces the function.
+   *
+   * @example
+   * let requests = 0;
+   * control.setThreadReport(() => {
+   *   if (requests === 0) return undefined;
+   *   const report = { requests };
+   *   requests = 0;
+   *   return report;
+   * });
+   */
+  setThreadReport(collect: () => unknown): void;
 }
 
 /**

@@ -8,14 +8,22 @@ import {
   type EndedReport,
   type PoolWorkerData,
   RELEASED,
+  REPORT,
   SESSION_MESSAGE,
   type TaskMessage,
+  type ThreadReport,
 } from './messages.ts';
 import { loadDefaultExport, SessionRegistry, startSession } from './serve.ts';
 import type { SessionHandler, SessionSummary, TaskHandler } from './session.ts';
 
 const config = workerData as PoolWorkerData;
-const sessions = new SessionRegistry();
+const sessions = new SessionRegistry({
+  reportInterval: config.reportInterval,
+  onReport: (report) => {
+    const message: ThreadReport = { [REPORT]: report, threadId };
+    parentPort?.postMessage(message);
+  },
+});
 
 const channel = new BroadcastChannel(config.channel);
 // The channel must not keep an otherwise finished thread alive.
@@ -68,6 +76,8 @@ function report(): void {
   // Only after the summaries: a thread let go may be ended at once (idleTimeout: 0), and what
   // it posted before is still delivered.
   if (sessions.size === 0 && anchor !== undefined) {
+    // The thread may end once let go: what its sessions counted goes first.
+    sessions.flushReport();
     const release = anchor;
     anchor = undefined;
     release(RELEASED);

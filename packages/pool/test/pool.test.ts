@@ -396,3 +396,69 @@ describe('session control', () => {
     expect(p.stats).toMatchObject({ connections: 0, dropped: 0 });
   });
 });
+
+describe('thread reports', () => {
+  /** A pool whose reports are summed per thread; `until(n)` waits for n bytes reported. */
+  function reporting(options: Parameters<typeof createPool>[0]) {
+    const byThread = new Map<number, number>();
+    let total = 0;
+    let waiting: { bytes: number; resolve: () => void } | undefined;
+    const p = pool({
+      ...options,
+      onReport: (report, thread) => {
+        const { echoed } = report as { echoed: number };
+        byThread.set(thread, (byThread.get(thread) ?? 0) + echoed);
+        total += echoed;
+        if (waiting !== undefined && total >= waiting.bytes) waiting.resolve();
+      },
+    });
+    const until = (bytes: number) =>
+      total >= bytes
+        ? Promise.resolve()
+        : new Promise<void>((resolve) => {
+            waiting = { bytes, resolve };
+          });
+    return { p, byThread, until, total: () => total };
+  }
+
+  it("reaches onReport from each thread, batched, with the thread's id", async () => {
+    const { p, byThread, until } = reporting({ threads: 2, reportInterval: 10 });
+    const server = await served(p, () => ({ report: true }));
+    const client = await connect(server.port);
+    client.socket.write('hello');
+    const thread = Number((await client.next()).split(':')[0]);
+    client.socket.write('world!');
+    await client.next();
+    await until(11);
+    expect(byThread).toEqual(new Map([[thread, 11]]));
+    client.socket.end();
+  });
+
+  it('reports what is left when a thread lets go of its last session', async () => {
+    // An interval no test waits for: only the flush on letting go can deliver the count.
+    const { p, until } = reporting({ threads: 1, reportInterval: 2 ** 30 });
+    const server = await served(p, () => ({ report: true }));
+    const client = await connect(server.port);
+    client.socket.write('abc');
+    await client.next();
+    client.socket.end();
+    await server.summaries[0];
+    await until(3);
+  });
+
+  it('reports from the calling thread with threads: 0, as thread 0, and flushes on close', async () => {
+    const { p, byThread, total } = reporting({ threads: 0, reportInterval: 2 ** 30 });
+    const server = await served(p, () => ({ report: true }));
+    const client = await connect(server.port);
+    client.socket.write('abcd');
+    await client.next();
+    await p.close({ timeout: 200 });
+    expect(total()).toBe(4);
+    expect([...byThread.keys()]).toEqual([0]);
+  });
+
+  it('checks onReport and reportInterval', () => {
+    expect(() => createPool({ onReport: 'no' as never })).toThrow(/onReport must be a function/);
+    expect(() => createPool({ reportInterval: 0 })).toThrow(/reportInterval must be a positive/);
+  });
+});
