@@ -45,8 +45,8 @@ const refused = (error: ProtocolError, wire: 'framed' | 'seed' | undefined) =>
 describe('sessionEvents: what a session reports, as the log and the pool see it', () => {
   it('counts each answered request, whatever its status', () => {
     const { onEvent, requests, lines } = recorder();
-    onEvent({ type: 'request', wire: 'framed', ok: true });
-    onEvent({ type: 'request', wire: 'seed', ok: false });
+    onEvent({ type: 'request', wire: 'framed', command: 'TIME', ok: true });
+    onEvent({ type: 'request', wire: 'seed', command: 'unknown', ok: false });
     expect(requests()).toBe(2);
     expect(lines).toEqual([]);
   });

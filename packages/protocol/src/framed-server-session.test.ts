@@ -61,7 +61,15 @@ describe('FramedServerSession', () => {
     expect(events).toEqual([
       { type: 'rekey', round: 1 },
       { type: 'ready', wire: 'framed', key: 187, rounds: 2 },
-      ...[true, true, true, true, false].map((ok) => ({ type: 'request', wire: 'framed', ok })),
+      ...(
+        [
+          ['TIME', true],
+          ['DATE', true],
+          ['TEMP', true],
+          ['PING', true],
+          ['unknown', false],
+        ] as const
+      ).map(([command, ok]) => ({ type: 'request', wire: 'framed', command, ok })),
     ]);
   });
 

@@ -12,12 +12,14 @@ import {
 } from './errors.ts';
 import { ServerHandshake } from './handshake.ts';
 import type { ClientHelloMessage, RequestMessage, ServerInboundMessage } from './messages.ts';
-import type {
-  AnsweredCommand,
-  Answerer,
-  ServerSessionEvent,
-  ServerSessionListener,
-  SessionTransport,
+import {
+  type AnsweredCommand,
+  type Answerer,
+  type RequestCommand,
+  requestEvent,
+  type ServerSessionEvent,
+  type ServerSessionListener,
+  type SessionTransport,
 } from './session.ts';
 
 /** Options for {@link FramedServerSession}. */
@@ -40,18 +42,6 @@ const ANSWERED: ReadonlyMap<number, AnsweredCommand> = new Map([
   [Command.DATE, 'DATE'],
   [Command.TEMP, 'TEMP'],
 ]);
-
-// Counted on every request: one frozen object each, not one allocation per request.
-const ANSWERED_OK: ServerSessionEvent = Object.freeze({
-  type: 'request',
-  wire: 'framed',
-  ok: true,
-});
-const ANSWERED_NOT_OK: ServerSessionEvent = Object.freeze({
-  type: 'request',
-  wire: 'framed',
-  ok: false,
-});
 
 const noop = () => {};
 
@@ -234,15 +224,19 @@ export class FramedServerSession {
     const cipher = this.#decoder.cipher;
     let parts: Uint8Array[];
     let ok = true;
+    let name: RequestCommand;
     if (command === Command.PING) {
+      name = 'PING';
       // A PING's payload fits: it came in a frame of at most the same size.
       parts = encodeResponse(id, Status.OK, request.payload, cipher, this.#maxFrameSize);
     } else if (command === Command.CLOCK) {
+      name = 'CLOCK';
       parts = encodeResponse(id, Status.OK, String(nowMicros()), cipher, this.#maxFrameSize);
     } else {
-      const name = ANSWERED.get(command);
-      if (name === undefined) {
+      const answered = ANSWERED.get(command);
+      if (answered === undefined) {
         // As docs/PROTOCOL.md shows it: the code, in decimal.
+        name = 'unknown';
         ok = false;
         parts = encodeResponse(
           id,
@@ -252,10 +246,11 @@ export class FramedServerSession {
           this.#maxFrameSize,
         );
       } else {
+        name = answered;
         try {
           // The app's answer is encoded here too: one that is no string, or too long for a
           // frame, is the app's bug, answered as such; the client is not refused for it.
-          parts = encodeResponse(id, Status.OK, this.#answer(name), cipher, this.#maxFrameSize);
+          parts = encodeResponse(id, Status.OK, this.#answer(answered), cipher, this.#maxFrameSize);
         } catch {
           ok = false;
           parts = encodeResponse(id, Status.INTERNAL_ERROR, 'internal error', cipher);
@@ -263,7 +258,7 @@ export class FramedServerSession {
       }
     }
     this.#transport.write(parts);
-    this.#onEvent(ok ? ANSWERED_OK : ANSWERED_NOT_OK);
+    this.#onEvent(requestEvent('framed', name, ok));
   }
 
   // Tells the client why (ERROR frame, encrypted once keys are agreed) and ends; the

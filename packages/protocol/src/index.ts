@@ -180,6 +180,7 @@ export {
   type AnsweredCommand,
   type Answerer,
   type Clock,
+  type RequestCommand,
   type ServerSessionEvent,
   type ServerSessionListener,
   type SessionTransport,

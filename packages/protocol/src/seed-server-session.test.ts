@@ -86,9 +86,9 @@ describe('SeedServerSession: a golden session', () => {
     ]);
     expect(events).toEqual([
       { type: 'ready', wire: 'seed', key: KEY, rounds: 1 },
-      { type: 'request', wire: 'seed', ok: true },
-      { type: 'request', wire: 'seed', ok: true },
-      { type: 'request', wire: 'seed', ok: true },
+      { type: 'request', wire: 'seed', command: 'TIME', ok: true },
+      { type: 'request', wire: 'seed', command: 'DATE', ok: true },
+      { type: 'request', wire: 'seed', command: 'TEMP', ok: true },
     ]);
     expect(transport.ended).toBe(false);
   });
@@ -107,8 +107,8 @@ describe('SeedServerSession: a golden session', () => {
       `ERROR unknown command "WHAT${'X'.repeat(28)}"`,
     ]);
     expect(events.slice(1)).toEqual([
-      { type: 'request', wire: 'seed', ok: false },
-      { type: 'request', wire: 'seed', ok: false },
+      { type: 'request', wire: 'seed', command: 'unknown', ok: false },
+      { type: 'request', wire: 'seed', command: 'unknown', ok: false },
     ]);
   });
 
@@ -120,7 +120,7 @@ describe('SeedServerSession: a golden session', () => {
     expect(events).toEqual([
       { type: 'clear-text' },
       { type: 'ready', wire: 'seed', key: 0, rounds: 1 },
-      { type: 'request', wire: 'seed', ok: true },
+      { type: 'request', wire: 'seed', command: 'TIME', ok: true },
     ]);
     expect(session.key).toBe(0);
     expect(transport.messages.map((m) => decoder.decode(m))).toEqual(['190', ANSWERS.TIME]);

@@ -20,6 +20,7 @@ import {
   type Answerer,
   assertClock,
   type Clock,
+  requestEvent,
   type ServerSessionEvent,
   type ServerSessionListener,
   type SessionTransport,
@@ -59,13 +60,6 @@ export interface SeedServerSessionOptions {
 // understand, since the text came from the client and need not be echoed whole.
 const MAX_ECHO = 32;
 
-// Counted on every request: one frozen object each, not one allocation per request.
-const ANSWERED_OK: ServerSessionEvent = Object.freeze({ type: 'request', wire: 'seed', ok: true });
-const ANSWERED_NOT_OK: ServerSessionEvent = Object.freeze({
-  type: 'request',
-  wire: 'seed',
-  ok: false,
-});
 const CLEAR_TEXT: ServerSessionEvent = Object.freeze({ type: 'clear-text' });
 
 // The states of a session; plain numbers, as in the decoder.
@@ -273,11 +267,12 @@ export class SeedServerSession {
     // Every answer to one segment leaves in one write, and only then are they reported: a
     // listener that shuts the session down on the way must not cut answers already due.
     const parts: Uint8Array[] = [];
-    const oks: boolean[] = [];
+    const done: ServerSessionEvent[] = [];
     for (const command of commands) {
       let text = 'ERROR internal error';
       let ok = false;
-      if (isSeedCommand(command)) {
+      const known = isSeedCommand(command);
+      if (known) {
         try {
           const answer = this.#answer(command);
           if (typeof answer === 'string') {
@@ -293,10 +288,10 @@ export class SeedServerSession {
       // The seed's client reads one answer per recv, but it also sends one command and waits:
       // only a client that sends several at once gets several answers in one write.
       parts.push(caesarEncryptInPlace(encodeSeedText(text), this.#key));
-      oks.push(ok);
+      done.push(requestEvent('seed', known ? command : 'unknown', ok));
     }
     this.#transport.write(parts);
-    for (const ok of oks) this.#onEvent(ok ? ANSWERED_OK : ANSWERED_NOT_OK);
+    for (const event of done) this.#onEvent(event);
   }
 
   #refuse(error: ProtocolError): void {

@@ -76,6 +76,48 @@ export type Wire = 'framed' | 'seed';
 export type AnsweredCommand = 'TIME' | 'DATE' | 'TEMP';
 
 /**
+ * What a request asked for, as a `request` event names it: an answered command, the framed
+ * wire's own PING and CLOCK, or `unknown` for a command this server does not know.
+ */
+export type RequestCommand = AnsweredCommand | 'PING' | 'CLOCK' | 'unknown';
+
+const REQUEST_COMMANDS: readonly RequestCommand[] = [
+  'TIME',
+  'DATE',
+  'TEMP',
+  'PING',
+  'CLOCK',
+  'unknown',
+];
+
+type RequestEvent = Extract<ServerSessionEvent, { type: 'request' }>;
+
+// Every request event there can be, made once and frozen: a session reports each request
+// without allocating (a busy connection answers hundreds of thousands a second).
+const REQUEST_EVENTS = Object.fromEntries(
+  (['framed', 'seed'] as const).map((wire) => [
+    wire,
+    Object.fromEntries(
+      REQUEST_COMMANDS.map((command) => {
+        const event = (ok: boolean): RequestEvent =>
+          Object.freeze({ type: 'request', wire, command, ok });
+        return [command, [event(false), event(true)] as const];
+      }),
+    ),
+  ]),
+) as unknown as Record<Wire, Record<RequestCommand, readonly [RequestEvent, RequestEvent]>>;
+
+/**
+ * The `request` event for a request on `wire` (shared, frozen objects).
+ *
+ * @example
+ * requestEvent('seed', 'TIME', true); // { type: 'request', wire: 'seed', command: 'TIME', ok: true }
+ */
+export function requestEvent(wire: Wire, command: RequestCommand, ok: boolean): RequestEvent {
+  return REQUEST_EVENTS[wire][command][ok ? 1 : 0];
+}
+
+/**
  * The app's side of a server session: the answer text for each command. A throw is caught
  * and answered as an internal error (the connection goes on).
  * @example
@@ -102,8 +144,16 @@ export type ServerSessionEvent =
   | { readonly type: 'rekey'; readonly round: number }
   /** The seed wire agreed key 0 (shared secret 256): it cannot re-key, so it runs in clear. */
   | { readonly type: 'clear-text' }
-  /** A request was answered (`ok` false: an unknown command or a failed answer). */
-  | { readonly type: 'request'; readonly wire: Wire; readonly ok: boolean }
+  /**
+   * A request was answered (`ok` false: an unknown command, named `unknown`, or a failed
+   * answer). The objects are shared: keep the fields, not the event.
+   */
+  | {
+      readonly type: 'request';
+      readonly wire: Wire;
+      readonly command: RequestCommand;
+      readonly ok: boolean;
+    }
   /**
    * The session refused the peer and is closing the connection: `error.code` says why
    * (`RTT_ERR_BAD_HELLO`, `RTT_ERR_HANDSHAKE_TIMEOUT`, `RTT_ERR_UNKNOWN_WIRE`,
