@@ -17,7 +17,6 @@ import {
   type Answerer,
   type RequestCommand,
   requestEvent,
-  type ServerSessionEvent,
   type ServerSessionListener,
   type SessionTransport,
 } from './session.ts';

@@ -195,6 +195,17 @@ export class ServerConnection implements Timed {
   }
 
   /**
+   * When (`performance.now()`) the bytes being handled now arrived, as the transport noted it
+   * (`StreamTransportOptions.stampArrival`, `serveConnection`'s `timeRequests`); NaN when it
+   * does not. Read inside a `request` event, it gives that request's time in the server.
+   * @example
+   * const ms = performance.now() - connection.receivedAt;
+   */
+  get receivedAt(): number {
+    return this.#transport.receivedAt ?? Number.NaN;
+  }
+
+  /**
    * The wire the client speaks, once its first byte has arrived.
    * @example
    * connection.wire; // 'seed'

@@ -31,6 +31,11 @@ export interface SessionTransport {
    * without it, a closing server says goodbye at once.
    */
   stopReading?(callback: () => void): void;
+  /**
+   * When (`performance.now()`) the bytes being handled arrived, for request latency; NaN or
+   * absent when the transport does not note it.
+   */
+  readonly receivedAt?: number;
 }
 
 /** An opaque timer handle from a {@link Clock}. */

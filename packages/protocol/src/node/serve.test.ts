@@ -93,3 +93,45 @@ describe('serveConnection: shutdown', () => {
     expect(errors).toEqual([]);
   });
 });
+
+describe('serveConnection: timeRequests', () => {
+  /** Serves one NONE-cipher client that sends TIME; resolves with `receivedAt` as the request event saw it. */
+  async function receivedAtInRequest(timeRequests: boolean | undefined) {
+    const { client, accepted } = await socketPair();
+    client.on('error', () => {});
+    accepted.on('error', () => {});
+    const before = performance.now();
+    const seen = new Promise<{ receivedAt: number; at: number }>((resolve) => {
+      const connection = serveConnection(accepted, {
+        answer: (command) => ANSWERS[command],
+        ciphers: [CipherId.NONE],
+        allowPlaintext: true,
+        timeRequests,
+        onEvent: (event) => {
+          if (event.type === 'request') {
+            resolve({ receivedAt: connection.receivedAt, at: performance.now() });
+          }
+        },
+      });
+    });
+    client.write(
+      Buffer.concat([
+        encodeClientHello({ cipher: CipherId.NONE, publicKey: 146 }),
+        concatFrame(encodeRequest(1, Command.TIME)),
+      ]),
+    );
+    const result = await seen;
+    client.destroy();
+    return { ...result, before };
+  }
+
+  it('gives, inside a request event, when the bytes holding the request arrived', async () => {
+    const { receivedAt, at, before } = await receivedAtInRequest(true);
+    expect(receivedAt).toBeGreaterThanOrEqual(before);
+    expect(receivedAt).toBeLessThanOrEqual(at);
+  });
+
+  it('is NaN when not asked for', async () => {
+    expect((await receivedAtInRequest(undefined)).receivedAt).toBeNaN();
+  });
+});

@@ -52,6 +52,11 @@ export interface ServeConnectionOptions extends Omit<ServerConnectionOptions, 'o
    * See `StreamTransportOptions.maxBytesPerTurn`.
    */
   readonly maxBytesPerTurn?: number | undefined;
+  /**
+   * Note when each chunk arrives, so that the returned connection's `receivedAt`, read in a
+   * `request` event, gives the request's time in the server. Default false.
+   */
+  readonly timeRequests?: boolean | undefined;
 }
 
 /**
@@ -92,6 +97,7 @@ export function serveConnection(stream: Duplex, options: ServeConnectionOptions)
     lingerMs: options.lingerMs,
     maxUnsentBytes: options.maxUnsentBytes,
     maxBytesPerTurn: options.maxBytesPerTurn,
+    stampArrival: options.timeRequests,
   };
   const transport = new StreamTransport(stream, transportOptions);
   const tlsOptions = options.tls;

@@ -43,6 +43,12 @@ export interface StreamTransportOptions {
    * (`'drain'` only comes once a write has passed it).
    */
   readonly maxUnsentBytes?: number | undefined;
+  /**
+   * Note when bytes arrive (`performance.now()`), readable as `receivedAt` while the session
+   * handles them: what a server's request-latency figure starts from. Default false: one
+   * clock read per chunk is paid only by those who ask.
+   */
+  readonly stampArrival?: boolean | undefined;
 }
 
 const DEFAULT_LINGER_MS = 2_000;
@@ -117,6 +123,8 @@ export class StreamTransport implements SessionTransport {
   #ended = false;
   #linger: NodeJS.Timeout | undefined;
   #detached = false;
+  readonly #stampArrival: boolean;
+  #receivedAt = Number.NaN;
 
   // The stream's listeners are the few functions below, shared by every transport: each finds
   // its transport on the stream (`kTransport`) rather than closing over it. Four arrow
@@ -178,6 +186,7 @@ export class StreamTransport implements SessionTransport {
       2 ** 31 - 1,
     );
     this.#pauseOnBackpressure = options.pauseOnBackpressure ?? true;
+    this.#stampArrival = options.stampArrival === true;
     const perTurn = assertInteger(
       options.maxBytesPerTurn ?? DEFAULT_MAX_BYTES_PER_TURN,
       'options.maxBytesPerTurn',
@@ -191,6 +200,17 @@ export class StreamTransport implements SessionTransport {
       0,
       Number.MAX_SAFE_INTEGER,
     );
+  }
+
+  /**
+   * With `stampArrival`: when (`performance.now()`) the bytes the session is handling were
+   * read off the stream; NaN without it. While earlier bytes still wait their turn, it is the
+   * arrival of the oldest of them, so a latency measured from it is never too short.
+   * @example
+   * const latencyMs = performance.now() - transport.receivedAt;
+   */
+  get receivedAt(): number {
+    return this.#receivedAt;
   }
 
   /**
@@ -358,8 +378,10 @@ export class StreamTransport implements SessionTransport {
   #dataIn(chunk: Uint8Array): void {
     // After end() only the peer's own end matters; after stopReading() nothing more is read.
     if (this.#session === undefined || this.#ended || this.#readingStopped) return;
-    if (this.#pending === undefined) this.#pending = [chunk];
-    else this.#pending.push(chunk);
+    if (this.#pending === undefined) {
+      this.#pending = [chunk];
+      if (this.#stampArrival) this.#receivedAt = performance.now();
+    } else this.#pending.push(chunk);
     if (this.#immediate === undefined && !this.#waitingForDrain) this.#pump();
   }
 
