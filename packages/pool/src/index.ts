@@ -19,4 +19,5 @@ export {
   type SessionHandler,
   type SessionSummary,
   type TaskHandler,
+  type ThreadState,
 } from './session.ts';

@@ -1,7 +1,13 @@
 import type { Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { BadModuleError, NoSessionModuleError, NoTaskModuleError } from './errors.ts';
-import type { CloseReason, SessionControl, SessionHandler, SessionSummary } from './session.ts';
+import type {
+  CloseReason,
+  SessionControl,
+  SessionHandler,
+  SessionSummary,
+  ThreadState,
+} from './session.ts';
 
 /** What a {@link SessionRegistry} can do to one live session. */
 interface LiveSession {
@@ -27,7 +33,7 @@ export class SessionRegistry {
   #closing = false;
   readonly #onReport: ((report: unknown) => void) | undefined;
   readonly #reportInterval: number;
-  #collect: (() => unknown) | undefined;
+  #collect: ((thread: ThreadState) => unknown) | undefined;
   #reportTimer: NodeJS.Timeout | undefined;
 
   /**
@@ -40,7 +46,7 @@ export class SessionRegistry {
   }
 
   /** Sets the thread's report function (see `SessionControl.setThreadReport`). */
-  setReporter(collect: () => unknown): void {
+  setReporter(collect: (thread: ThreadState) => unknown): void {
     if (typeof collect !== 'function') throw new TypeError('collect must be a function');
     this.#collect = collect;
     if (this.#onReport === undefined || this.#reportTimer !== undefined) return;
@@ -52,7 +58,7 @@ export class SessionRegistry {
   /** Collects the report now and hands it on, unless there is nothing to say. */
   flushReport(): void {
     if (this.#collect === undefined || this.#onReport === undefined) return;
-    const report = this.#collect();
+    const report = this.#collect({ sessions: this.#live.size });
     if (report !== undefined) this.#onReport(report);
   }
 
@@ -142,7 +148,7 @@ class Session implements SessionControl, LiveSession {
     this.#requests += count;
   }
 
-  setThreadReport(collect: () => unknown): void {
+  setThreadReport(collect: (thread: ThreadState) => unknown): void {
     this.#sessions.setReporter(collect);
   }
 

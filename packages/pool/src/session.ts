@@ -40,6 +40,12 @@ export interface SessionSummary {
   error?: string;
 }
 
+/** What a thread's report function is told of its thread. */
+export interface ThreadState {
+  /** Sessions open in the thread now (0 in the report made as it lets go of its last). */
+  sessions: number;
+}
+
 /** What a session handler gets besides its socket and context. */
 export interface SessionControl {
   /**
@@ -70,7 +76,8 @@ export interface SessionControl {
    * batches rather than a message per event. `collect()` is called every `reportInterval` ms
    * while the thread holds sessions, and once more as it lets go of its last one; what it
    * returns reaches `PoolOptions.onReport` (nothing is sent when it returns `undefined`, so an
-   * idle thread sends nothing). One per thread: a later call replaces the function.
+   * idle thread sends nothing). `thread.sessions` is how many sessions the thread holds. One
+   * function per thread: a later call replaces it.
    *
    * @example
    * let requests = 0;
@@ -81,7 +88,7 @@ export interface SessionControl {
    *   return report;
    * });
    */
-  setThreadReport(collect: () => unknown): void;
+  setThreadReport(collect: (thread: ThreadState) => unknown): void;
 }
 
 /**

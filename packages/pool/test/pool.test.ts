@@ -401,12 +401,14 @@ describe('thread reports', () => {
   /** A pool whose reports are summed per thread; `until(n)` waits for n bytes reported. */
   function reporting(options: Parameters<typeof createPool>[0]) {
     const byThread = new Map<number, number>();
+    const sessions = new Map<number, number>();
     let total = 0;
     let waiting: { bytes: number; resolve: () => void } | undefined;
     const p = pool({
       ...options,
       onReport: (report, thread) => {
-        const { echoed } = report as { echoed: number };
+        const { echoed, sessions: open } = report as { echoed: number; sessions: number };
+        sessions.set(thread, open);
         byThread.set(thread, (byThread.get(thread) ?? 0) + echoed);
         total += echoed;
         if (waiting !== undefined && total >= waiting.bytes) waiting.resolve();
@@ -418,11 +420,11 @@ describe('thread reports', () => {
         : new Promise<void>((resolve) => {
             waiting = { bytes, resolve };
           });
-    return { p, byThread, until, total: () => total };
+    return { p, byThread, sessions, until, total: () => total };
   }
 
   it("reaches onReport from each thread, batched, with the thread's id", async () => {
-    const { p, byThread, until } = reporting({ threads: 2, reportInterval: 10 });
+    const { p, byThread, sessions, until } = reporting({ threads: 2, reportInterval: 10 });
     const server = await served(p, () => ({ report: true }));
     const client = await connect(server.port);
     client.socket.write('hello');
@@ -431,12 +433,13 @@ describe('thread reports', () => {
     await client.next();
     await until(11);
     expect(byThread).toEqual(new Map([[thread, 11]]));
+    expect(sessions).toEqual(new Map([[thread, 1]]));
     client.socket.end();
   });
 
   it('reports what is left when a thread lets go of its last session', async () => {
     // An interval no test waits for: only the flush on letting go can deliver the count.
-    const { p, until } = reporting({ threads: 1, reportInterval: 2 ** 30 });
+    const { p, sessions, until } = reporting({ threads: 1, reportInterval: 2 ** 30 });
     const server = await served(p, () => ({ report: true }));
     const client = await connect(server.port);
     client.socket.write('abc');
@@ -444,6 +447,7 @@ describe('thread reports', () => {
     client.socket.end();
     await server.summaries[0];
     await until(3);
+    expect([...sessions.values()]).toEqual([0]);
   });
 
   it('reports from the calling thread with threads: 0, as thread 0, and flushes on close', async () => {
