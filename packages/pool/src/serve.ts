@@ -111,6 +111,7 @@ class Session implements SessionControl, LiveSession {
   #requests = 0;
   #reason: CloseReason | undefined;
   #error: string | undefined;
+  #data: unknown;
   #closing = false;
   #controller: AbortController | undefined;
   #onShutdown: (() => void) | undefined;
@@ -150,6 +151,10 @@ class Session implements SessionControl, LiveSession {
 
   setThreadReport(collect: (thread: ThreadState) => unknown): void {
     this.#sessions.setReporter(collect);
+  }
+
+  setSummaryData(data: unknown): void {
+    this.#data = data;
   }
 
   closeReason(reason: CloseReason, detail?: string): void {
@@ -195,6 +200,7 @@ class Session implements SessionControl, LiveSession {
       threadId: this.threadId,
     };
     if (this.#error !== undefined) summary.error = this.#error;
+    if (this.#data !== undefined) summary.data = this.#data;
     this.#done(summary, this.#id);
   }
 }

@@ -38,6 +38,8 @@ export interface SessionSummary {
   threadId: number;
   /** Present when an error ended the session. */
   error?: string;
+  /** What the handler gave `control.setSummaryData()`, if anything (cloned across threads). */
+  data?: unknown;
 }
 
 /** What a thread's report function is told of its thread. */
@@ -71,6 +73,15 @@ export interface SessionControl {
   countRequest(count?: number): void;
   /** Sets the summary's `closedBy` (the first reason given wins). */
   closeReason(reason: CloseReason, error?: string): void;
+  /**
+   * Gives the summary a `data` field: what the handler learnt of the connection that the
+   * pool's thread wants once it ends (say, the client's address from a proxy's header). It
+   * crosses threads by structured clone. A later call replaces it.
+   *
+   * @example
+   * control.setSummaryData({ client: '203.0.113.7:51234' });
+   */
+  setSummaryData(data: unknown): void;
   /**
    * Gives the thread its report: counters kept in the thread reach the pool's thread in
    * batches rather than a message per event. `collect()` is called every `reportInterval` ms

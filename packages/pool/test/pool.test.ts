@@ -49,7 +49,12 @@ describe('adopt', () => {
     expect(Number(echoed.split(':')[0])).toBeGreaterThan(0); // not the main thread
     client.socket.end();
     const summary = await server.summaries[0];
-    expect(summary).toMatchObject({ requests: 1, bytesIn: 5, closedBy: 'peer' });
+    expect(summary).toMatchObject({
+      requests: 1,
+      bytesIn: 5,
+      closedBy: 'peer',
+      data: { last: 'hello' },
+    });
     expect(summary?.bytesOut).toBe(echoed.length);
     expect(summary?.threadId).toBe(Number(echoed.split(':')[0]));
   });
