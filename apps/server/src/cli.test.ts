@@ -24,6 +24,46 @@ describe('parseServerArgs', () => {
     );
   });
 
+  it('reads the options for running behind a proxy, with metrics', async () => {
+    expect(await parseServerArgs([])).toMatchObject({
+      proxyProtocol: false,
+      proxyFrom: undefined,
+      metrics: undefined,
+    });
+    expect(
+      await parseServerArgs([
+        '--proxy-protocol',
+        '--proxy-from',
+        '10.0.0.0/8, 2001:db8::/32',
+        '--metrics-port',
+        '9464',
+      ]),
+    ).toMatchObject({
+      proxyProtocol: true,
+      proxyFrom: ['10.0.0.0/8', '2001:db8::/32'],
+      metrics: { host: '127.0.0.1', port: 9464 },
+    });
+    expect(await parseServerArgs(['--metrics-port', '0', '--metrics-host', '::'])).toMatchObject({
+      metrics: { host: '::', port: 0 },
+    });
+  });
+
+  it.each([
+    [['--proxy-from', '10.0.0.0/8'], '--proxy-from needs --proxy-protocol'],
+    [
+      ['--proxy-protocol', '--proxy-from', '10.0.0.0/33'],
+      "invalid --proxy-from: invalid --proxy-from entry '10.0.0.0/33'",
+    ],
+    [['--proxy-protocol', '--proxy-from', ''], 'invalid --proxy-from'],
+    [['--metrics-host', '127.0.0.1'], '--metrics-host needs --metrics-port'],
+    [['--metrics-port', '9464', '--metrics-host', 'localhost'], 'invalid --metrics-host localhost'],
+    [['--metrics-port', '70000'], 'metrics port'],
+  ])('refuses %j in one line', async (args, message) => {
+    const parsing = parseServerArgs(args);
+    await expect(parsing).rejects.toThrow(UsageError);
+    await expect(parsing).rejects.toThrow(message);
+  });
+
   it('turns seconds into milliseconds', async () => {
     expect(await parseServerArgs(['--handshake-timeout', '0.5'])).toMatchObject({
       handshakeTimeout: 500,

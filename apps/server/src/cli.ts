@@ -3,6 +3,7 @@ import { answeredHelpOrVersion, commandLine, integerIn, UsageError } from '@rtt/
 import { defaultStateDir } from './certificate.ts';
 import { defaultMaxConnections, openFileLimit } from './limits.ts';
 import { LOG_LEVELS, type LogLevel } from './logger.ts';
+import { proxyAllowed } from './proxy-protocol.ts';
 import { TEMPERATURE_SOURCES, type TemperatureSourceName } from './temperature.ts';
 
 const MAX_TIMER_MS = 2 ** 31 - 1;
@@ -35,6 +36,12 @@ export interface ServerOptions {
   allowPlaintext: boolean;
   /** Append TLS secrets here, NSS key log format, for Wireshark; `undefined`: none. */
   keylog: string | undefined;
+  /** Read a PROXY protocol header (v1 or v2) before each connection's first byte. */
+  proxyProtocol: boolean;
+  /** `--proxy-from`: the addresses (CIDR) a header is taken from; `undefined`: any. */
+  proxyFrom: string[] | undefined;
+  /** `--metrics-port` and `--metrics-host`; `undefined`: no metrics endpoint. */
+  metrics: { host: string; port: number } | undefined;
 }
 
 /**
@@ -142,6 +149,25 @@ export async function parseServerArgs(
       type: 'string',
       describe: 'append TLS secrets to FILE for Wireshark (default: $SSLKEYLOGFILE when set)',
     })
+    .option('proxy-protocol', {
+      type: 'boolean',
+      default: false,
+      describe:
+        'expect a PROXY protocol header (v1 or v2, as HAProxy send-proxy-v2 sends) on every connection, and log the client it names',
+    })
+    .option('proxy-from', {
+      type: 'string',
+      describe:
+        'with --proxy-protocol: take headers only from these addresses (CIDR,...); others are closed',
+    })
+    .option('metrics-port', {
+      type: 'number',
+      describe: 'serve /metrics (Prometheus), /healthz and /readyz over HTTP on this port',
+    })
+    .option('metrics-host', {
+      type: 'string',
+      describe: 'address for --metrics-port (default: 127.0.0.1)',
+    })
     .parse();
   if (answeredHelpOrVersion(parsed)) return undefined;
 
@@ -178,7 +204,46 @@ export async function parseServerArgs(
     logTimestamps: Boolean(parsed['log-timestamps']),
     logFile: fileName('log file', 'log-file', parsed['log-file']),
     ...tlsOptions(parsed, env),
+    ...deploymentOptions(parsed),
   };
+}
+
+type DeploymentOptions = Pick<ServerOptions, 'proxyProtocol' | 'proxyFrom' | 'metrics'>;
+
+function deploymentOptions(parsed: Record<string, unknown>): DeploymentOptions {
+  const proxyProtocol = parsed['proxy-protocol'] === true;
+  const from = parsed['proxy-from'];
+  let proxyFrom: string[] | undefined;
+  if (from !== undefined) {
+    if (typeof from !== 'string' || from.trim() === '') {
+      throw new UsageError('invalid --proxy-from: expected addresses, as CIDR,CIDR,...');
+    }
+    if (!proxyProtocol) throw new UsageError('--proxy-from needs --proxy-protocol');
+    proxyFrom = from.split(',').map((entry) => entry.trim());
+    // The list is checked here, so that a typo is a usage error rather than a closed door.
+    try {
+      proxyAllowed(proxyFrom);
+    } catch (err) {
+      throw new UsageError(`invalid --proxy-from: ${(err as Error).message}`);
+    }
+  }
+  const host = parsed['metrics-host'];
+  if (host !== undefined && (typeof host !== 'string' || isIP(host) === 0)) {
+    throw new UsageError(
+      `invalid --metrics-host ${String(host)}: expected an IPv4 or IPv6 address`,
+    );
+  }
+  if (host !== undefined && parsed['metrics-port'] === undefined) {
+    throw new UsageError('--metrics-host needs --metrics-port');
+  }
+  const metrics =
+    parsed['metrics-port'] === undefined
+      ? undefined
+      : {
+          host: (host as string | undefined) ?? '127.0.0.1',
+          port: integerIn('metrics port', parsed['metrics-port'], 0, 65535),
+        };
+  return { proxyProtocol, proxyFrom, metrics };
 }
 
 type TlsOptions = Pick<

@@ -1,7 +1,11 @@
 import type { LogLevel } from './logger.ts';
 import type { TemperatureSourceName } from './temperature.ts';
 
-/** What the main thread tells the session about each connection. */
+/**
+ * What the main thread tells the session about each connection: the peer's address. Behind a
+ * proxy (`--proxy-protocol`) the session replaces it with the client the proxy's header names,
+ * and gives it back as the summary's `data`, for the closing log line.
+ */
 export interface ConnectionContext {
   /** The client's address as the seed prints it (IPv4-mapped IPv6 shown as IPv4). */
   address: string;
@@ -23,6 +27,10 @@ export interface SessionConfig {
   tls: { cert: string; key: string; keylog: string | undefined } | undefined;
   /** Serve NONE-cipher hellos over plain TCP (`--allow-plaintext`). */
   allowPlaintext: boolean;
+  /** Count requests, refusals and latency for `--metrics-port`. */
+  metrics: boolean;
+  /** Read a PROXY protocol header first (`--proxy-protocol`); the client it names is logged. */
+  proxyProtocol: boolean;
   log: {
     level: LogLevel;
     format: 'text' | 'json';

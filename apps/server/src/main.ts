@@ -11,6 +11,7 @@
  * line, the `start` script, the bench's launcher); the command works without it.
  */
 import { readFileSync } from 'node:fs';
+import type { Server } from 'node:http';
 import net from 'node:net';
 import { hostname } from 'node:os';
 import { extname } from 'node:path';
@@ -29,8 +30,12 @@ import { type ConnectionContext, displayAddress, type SessionConfig } from './co
 import { CertificateError, NoSensorError, StateDirError } from './errors.ts';
 import { DESCRIPTOR_RESERVE } from './limits.ts';
 import { createLog } from './logger.ts';
+import { ServerMetrics, serveMetrics } from './metrics.ts';
+import { proxyAllowed } from './proxy-protocol.ts';
 import { EverySecond, formatCount } from './rate-limit.ts';
+import { logOpened } from './session.ts';
 import { openTemperatureSource } from './temperature.ts';
+import type { ThreadMetricsReport } from './thread-metrics.ts';
 
 const { version } = JSON.parse(
   readFileSync(new URL('../package.json', import.meta.url), 'utf8'),
@@ -141,8 +146,19 @@ async function main(): Promise<number> {
         ? undefined
         : { cert: certificate.cert, key: certificate.key, keylog: options.keylog },
     allowPlaintext: options.allowPlaintext,
+    metrics: options.metrics !== undefined,
+    proxyProtocol: options.proxyProtocol,
     log: logOptions,
   };
+  // Connections handed to the pool and not yet closed, and connections being turned away.
+  let open = 0;
+  let refusing = 0;
+  // The pool is made below, with the metrics' report sink; until then it has no threads.
+  let poolThreads = () => 0;
+  const metrics =
+    options.metrics === undefined
+      ? undefined
+      : new ServerMetrics({ open: () => open, threads: () => poolThreads() });
   // Threads need a Node.js that can move sockets between them; on an older one every session
   // is served on the main thread, as with -t 0, and the log says so once.
   const poolAvailable = options.threads === 0 || supportsSocketTransfer();
@@ -152,13 +168,17 @@ async function main(): Promise<number> {
     closeTimeout: options.closeTimeout,
     data: config,
     resourceLimits: { maxYoungGenerationSizeMb: THREAD_YOUNG_GENERATION_MB },
+    ...(metrics === undefined
+      ? {}
+      : {
+          onReport: (report: unknown, thread: number) =>
+            metrics.merge(report as ThreadMetricsReport, thread),
+        }),
   };
   const pool = createPool<ConnectionContext>(poolOptions);
+  poolThreads = () => pool.stats.threads;
 
   const { maxConnections } = options;
-  // Connections handed to the pool and not yet closed, and connections being turned away.
-  let open = 0;
-  let refusing = 0;
   const refused = new EverySecond((count) =>
     log.warning(
       `Refusing connections: ${formatCount(count)} refused in the last second, ${formatCount(open)} open (--max-connections ${maxConnections})`,
@@ -174,10 +194,12 @@ async function main(): Promise<number> {
   );
   const closedLine = (context: ConnectionContext) => () =>
     `Connection closed with the client with ${context.address} on port ${context.port}`;
+  const proxyFrom = options.proxyFrom === undefined ? undefined : proxyAllowed(options.proxyFrom);
 
   const server = net.createServer({ pauseOnConnect: true }, (socket) => {
     if (open >= maxConnections) {
       refused.count();
+      metrics?.turnedAway.inc();
       // Each client being told holds a descriptor for up to 3 s: past half the reserve, a
       // flood is closed at once rather than told.
       if (refusing >= DESCRIPTOR_RESERVE / 2) {
@@ -191,24 +213,39 @@ async function main(): Promise<number> {
       refuseConnection(socket);
       return;
     }
-    open += 1;
     const context: ConnectionContext = {
       address: displayAddress(socket.remoteAddress),
       port: socket.remotePort ?? 0,
     };
-    log.event(
-      'info',
-      'connections opened',
-      () =>
-        `Connection open from client with ip address ${context.address} on port ${context.port}`,
-    );
+    if (proxyFrom !== undefined && !proxyFrom(socket.remoteAddress)) {
+      // Whoever may send a header is a matter of configuration: a stranger's is not read.
+      metrics?.proxyHeaderFailures.inc({ reason: 'not-allowed' });
+      log.event(
+        'warning',
+        'bad clients closed',
+        () =>
+          `Closing ${context.address} port ${context.port}: not in --proxy-from, so its PROXY header is not trusted`,
+      );
+      socket.destroy();
+      return;
+    }
+    open += 1;
+    metrics?.accepted.inc();
+    // Behind a proxy the session writes this line, once the proxy's header names the client.
+    if (!options.proxyProtocol) logOpened(log, context);
     pool.adopt(socket, context).then(
       (summary) => {
         open -= 1;
+        // Behind a proxy: the client its header named.
+        if (summary.data !== undefined) Object.assign(context, summary.data as ConnectionContext);
         if (summary.closedBy === 'no-descriptor' || summary.closedBy === 'transfer-failed') {
           outOfDescriptors.count();
         }
-        log.event('warning', 'connections closed', closedLine(context));
+        // A connection whose PROXY header failed was never opened in the log: its one line
+        // is the session's, saying why.
+        if (summary.closedBy !== 'proxy-header') {
+          log.event('warning', 'connections closed', closedLine(context));
+        }
         if (!log.enabled('debug')) return;
         log.event(
           'debug',
@@ -288,11 +325,36 @@ async function main(): Promise<number> {
       'Plaintext allowed (--allow-plaintext): clients that ask for no cipher over plain TCP are served in clear',
     );
   }
+  let stopping = false;
+  let metricsServer: Server | undefined;
+  if (metrics !== undefined && options.metrics !== undefined) {
+    const { host, port: metricsPort } = options.metrics;
+    try {
+      metricsServer = await serveMetrics({
+        host,
+        port: metricsPort,
+        metrics,
+        ready: () => !stopping,
+      });
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code ?? '';
+      log.error(
+        `Cannot serve metrics on ${host} port ${metricsPort}: it ${LISTEN_ERRORS[code] ?? (err as Error).message}`,
+      );
+      server.close();
+      await pool.close({ timeout: 0 });
+      return 1;
+    }
+    const bound = (metricsServer.address() as net.AddressInfo).port;
+    const shown = host.includes(':') ? `[${host}]` : host;
+    log.info(
+      `Metrics on http://${shown}:${bound}/metrics; /healthz says alive, /readyz ready (503 once closing)`,
+    );
+  }
   log.success(`Listening on ${options.ip} port ${port}...`);
   log.warning('To close the server press CTRL+C');
 
   return new Promise<number>((resolve) => {
-    let stopping = false;
     const stop = () => {
       if (stopping) {
         log.warning('Forced to close');
@@ -305,6 +367,10 @@ async function main(): Promise<number> {
       void pool.close().then(() => {
         refused.flush();
         outOfDescriptors.flush();
+        // Open until the sessions are over, so that probes see 503 (not a refused connection)
+        // while the server drains.
+        metricsServer?.close();
+        metricsServer?.closeAllConnections();
         resolve(0);
       });
     };

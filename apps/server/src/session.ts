@@ -4,19 +4,26 @@ import type { SessionControl, SessionHandler } from '@rtt/pool';
 import {
   CipherId,
   createAnswerer,
+  type ServerConnection,
   type ServerSessionEvent,
   UnsupportedCipherError,
 } from '@rtt/protocol';
 import { openKeylog, serveConnection } from '@rtt/protocol/node';
-import type { ConnectionContext, SessionConfig } from './context.ts';
+import { type ConnectionContext, displayAddress, type SessionConfig } from './context.ts';
 import { createLog, type Log } from './logger.ts';
+import { readProxyHeader } from './proxy-protocol.ts';
 import { openTemperatureSource } from './temperature.ts';
+import { reasonLabel, ThreadMetrics } from './thread-metrics.ts';
 
 interface ThreadState {
   log: Log;
   answer: ReturnType<typeof createAnswerer>;
   config: SessionConfig;
   tls: { secureContext: SecureContext; onKeylog?: (line: Buffer) => void } | undefined;
+  /** With `--metrics-port`: this thread's counters, and the pool's report function for them. */
+  metrics:
+    | { counters: ThreadMetrics; collect: (thread: { sessions: number }) => unknown }
+    | undefined;
 }
 
 let thread: ThreadState | undefined;
@@ -50,7 +57,12 @@ function threadState(data: unknown): ThreadState {
       }
       tls = onKeylog === undefined ? { secureContext } : { secureContext, onKeylog };
     }
-    thread = { config, log, answer, tls };
+    let metrics: ThreadState['metrics'];
+    if (config.metrics) {
+      const counters = new ThreadMetrics();
+      metrics = { counters, collect: (state) => counters.collect(state.sessions) };
+    }
+    thread = { config, log, answer, tls, metrics };
   }
   return thread;
 }
@@ -65,10 +77,18 @@ const HELLO_REFUSALS = new Set([
   'RTT_ERR_TOO_MANY_REKEYS',
 ]);
 
+/** What {@link sessionEvents} counts into, with `--metrics-port`. */
+export interface SessionMetrics {
+  counters: ThreadMetrics;
+  /** When the bytes being handled arrived (`performance.now()`; NaN: not noted). */
+  receivedAt: () => number;
+}
+
 /**
- * Turns what a session reports into the server's log lines and the pool's counters. `who`
- * names the client; it is built only for a line that is written (a thread holds thousands of
- * idle sessions, and a name kept per session is memory for nothing).
+ * Turns what a session reports into the server's log lines and the pool's counters (and, with
+ * `metrics`, the thread's metrics). `who` names the client; it is built only for a line that
+ * is written (a thread holds thousands of idle sessions, and a name kept per session is memory
+ * for nothing).
  *
  * @example
  * serveConnection(socket, { answer, onEvent: sessionEvents(log, control, () => '127.0.0.1 port 43570') });
@@ -77,20 +97,20 @@ export function sessionEvents(
   log: Log,
   control: SessionControl,
   who: () => string,
+  metrics?: SessionMetrics,
 ): (event: ServerSessionEvent) => void {
+  // Whether the keys were agreed: a refusal before is a failed handshake, after a session error.
+  let ready = false;
   return (event) => {
     switch (event.type) {
       case 'request':
         control.countRequest();
+        metrics?.counters.request(event, performance.now() - metrics.receivedAt());
         return;
       case 'refused': {
         const { error } = event;
-        control.closeReason(
-          error.code
-            .replace(/^RTT_ERR_/, '')
-            .toLowerCase()
-            .replaceAll('_', '-'),
-        );
+        control.closeReason(reasonLabel(error.code));
+        metrics?.counters.refused(error.code, !ready);
         const why =
           // A NONE hello over plain TCP is refused unless --allow-plaintext: the line names it.
           error instanceof UnsupportedCipherError && error.cipher === CipherId.NONE
@@ -119,6 +139,7 @@ export function sessionEvents(
         );
         return;
       case 'ready':
+        ready = true;
         if (event.tls === true) {
           log.event('debug', 'TLS sessions', () => `TLS 1.3 session with ${who()}`);
         }
@@ -140,7 +161,7 @@ export const serveClient: SessionHandler<ConnectionContext> = (
   context,
   control,
 ) => {
-  const { log, answer, config, tls } = threadState(control.data);
+  const { log, config, metrics } = threadState(control.data);
   const who = () => `${context.address} port ${context.port}`;
   // The pool listens for errors already; this listener is only for the debug line.
   if (log.enabled('debug')) {
@@ -152,16 +173,79 @@ export const serveClient: SessionHandler<ConnectionContext> = (
       );
     });
   }
-  const connection = serveConnection(socket, {
+  if (metrics !== undefined) control.setThreadReport(metrics.collect);
+  if (!config.proxyProtocol) {
+    serve(socket, context, control, undefined);
+    return;
+  }
+  // Behind a proxy the first bytes are its header, read here (a socket that has read
+  // anything can no longer move between threads): the client it names replaces the proxy's
+  // address in every line, and in the summary the main thread logs the close with.
+  let closing = false;
+  control.onShutdown(() => {
+    closing = true;
+    socket.destroy();
+  });
+  void readProxyHeader(socket, { timeoutMs: config.handshakeTimeout }).then((read) => {
+    if (!read.ok) {
+      metrics?.counters.proxyFailure(read.failure);
+      control.closeReason('proxy-header', read.reason);
+      if (!closing) {
+        log.event('warning', 'bad clients closed', () => `Closing ${who()}: ${read.reason}`);
+      }
+      socket.destroy();
+      return;
+    }
+    const source = read.header.source;
+    if (source !== undefined) {
+      context.address = displayAddress(source.address);
+      context.port = source.port;
+      control.setSummaryData(context);
+    }
+    logOpened(log, context);
+    serve(socket, context, control, read.rest);
+  });
+};
+
+/**
+ * The seed's line for a new client. The main thread writes it at accept, but behind a proxy
+ * only the session knows the client, once the proxy's header is read.
+ *
+ * @example
+ * logOpened(log, { address: '10.0.2.5', port: 50514 });
+ */
+export function logOpened(log: Log, context: ConnectionContext): void {
+  log.event(
+    'info',
+    'connections opened',
+    () => `Connection open from client with ip address ${context.address} on port ${context.port}`,
+  );
+}
+
+function serve(
+  socket: Socket,
+  context: ConnectionContext,
+  control: SessionControl,
+  firstBytes: Uint8Array | undefined,
+): void {
+  const { log, answer, config, tls, metrics } = threadState(control.data);
+  const who = () => `${context.address} port ${context.port}`;
+  let timed: SessionMetrics | undefined;
+  if (metrics !== undefined) {
+    timed = { counters: metrics.counters, receivedAt: () => connection.receivedAt };
+  }
+  const connection: ServerConnection = serveConnection(socket, {
     answer,
-    onEvent: sessionEvents(log, control, who),
+    onEvent: sessionEvents(log, control, who, timed),
+    timeRequests: metrics !== undefined,
     handshakeTimeoutMs: config.handshakeTimeout,
     idleTimeoutMs: config.idleTimeout,
     maxUnsentBytes: config.maxUnsentBytes,
     allowPlaintext: config.allowPlaintext,
+    ...(firstBytes === undefined || firstBytes.length === 0 ? {} : { firstBytes }),
     ...(tls === undefined ? {} : { tls }),
   });
   // Not `control.signal`: an AbortSignal and its listener cost about 0.5 KiB per held
   // connection; the connection's own shutdown() does the same (answers what it read first).
   control.onShutdown(() => connection.shutdown());
-};
+}

@@ -181,6 +181,7 @@ export {
   type Answerer,
   type Clock,
   type RequestCommand,
+  requestEvent,
   type ServerSessionEvent,
   type ServerSessionListener,
   type SessionTransport,
