@@ -35,13 +35,14 @@ describe('CASES', () => {
       'p16',
       'time50',
       'seed50',
+      'metrics50',
     ]);
   });
 
-  it('puts the real server beside the baseline except on the seed wire, which the baseline lacks', () => {
+  it('puts the real server beside the baseline except on the seed wire, which the baseline lacks, and the metrics case, which compares the server with itself', () => {
     for (const c of CASES) {
       expect(c.targets[0]).toBe(DEFAULT_SERVER);
-      expect(c.targets.includes(BASELINE)).toBe(c.wire === 'framed');
+      expect(c.targets.includes(BASELINE)).toBe(c.wire === 'framed' && c.id !== 'metrics50');
     }
     expect(SEED_WIRE_CASE).toMatchObject({ wire: 'seed', command: 'TIME', pipeline: 1 });
   });

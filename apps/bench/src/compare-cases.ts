@@ -22,6 +22,11 @@ export const TARGETS = {
   t2: { label: 'server -t 2', program: 'server', args: ['-t', '2'] },
   t4: { label: 'server -t 4', program: 'server', args: ['-t', '4'] },
   t0: { label: 'server -t 0 (no pool)', program: 'server', args: ['-t', '0'] },
+  metrics: {
+    label: 'server, metrics on',
+    program: 'server',
+    args: ['--metrics-port', '0'],
+  },
   baseline: { label: 'baseline', program: 'baseline', args: [] },
 } as const satisfies Record<string, Target>;
 
@@ -91,6 +96,7 @@ export const CASES = [
   framed('p16', '50 connections, pipeline 16', 50, VERSUS_BASELINE, { pipeline: 16 }),
   framed('time50', '50 connections, TIME', 50, VERSUS_BASELINE, { command: 'TIME' }),
   seed('seed50', '50 connections, seed wire', 50),
+  framed('metrics50', '50 connections, metrics on and off', 50, [DEFAULT_SERVER, 'metrics']),
 ] as const;
 
 /** The id of one of {@link CASES}. */
@@ -122,6 +128,9 @@ export const ONE_CONNECTION_CASE = caseById('c1');
 
 /** The seed wire (TIME, 50 connections), for the wire table. */
 export const SEED_WIRE_CASE = caseById('seed50');
+
+/** The server with `--metrics-port` and without, side by side: what counting costs. */
+export const METRICS_CASE = caseById('metrics50');
 
 /** The framed protocol under the seed wire's load, for the wire table. */
 export const FRAMED_TIME_CASE = caseById('time50');

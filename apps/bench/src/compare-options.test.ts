@@ -58,7 +58,7 @@ describe('parseCompareArgs', () => {
   it('names the known cases when one is unknown', async () => {
     const error = await usageError(['--cases', 'c1,c2']);
     expect(error.message).toBe(
-      'unknown case in c1,c2: expected some of c1,c10,c50,c200,c1000,p16,time50,seed50',
+      'unknown case in c1,c2: expected some of c1,c10,c50,c200,c1000,p16,time50,seed50,metrics50',
     );
   });
 

@@ -392,3 +392,43 @@ describe('progressLine', () => {
     expect(progressLine({ ...record, errors: 4 }, 3, 48)).toMatch(/ ms, 4 errors$/);
   });
 });
+
+describe('renderTables: metrics on and off', () => {
+  const run = (target: string, round: number, rps: number): RunRecord => ({
+    ...(latest.runs[0] as RunRecord),
+    case: 'metrics50',
+    target,
+    round,
+    rps,
+  });
+  const summary = (target: string, rps: number): CaseSummary => ({
+    ...(latest.summary[0] as CaseSummary),
+    case: 'metrics50',
+    target,
+    rps,
+  });
+  // Round 2 ran on a busier machine: the medians alone would say 0.90x, the rounds say 0.98x.
+  const results: ResultsFile = {
+    ...latest,
+    targets: { ...latest.targets, metrics: 'server, metrics on' },
+    runs: [
+      run('t32', 1, 100_000),
+      run('metrics', 1, 98_000),
+      run('t32', 2, 60_000),
+      run('metrics', 2, 59_000),
+      run('t32', 3, 110_000),
+      run('metrics', 3, 90_000),
+    ],
+    summary: [summary('t32', 100_000), summary('metrics', 90_000)],
+  };
+
+  it("compares each round's two runs and gives the median of those ratios", () => {
+    const [header, off, on] = table(
+      renderTables(results),
+      'Metrics (--metrics-port) at 50 busy connections (PING)',
+    );
+    expect(header?.[2]).toBe('vs metrics off (median of rounds)');
+    expect(off?.slice(0, 3)).toEqual([latest.targets.t32, '100000', '1.00x']);
+    expect(on?.slice(0, 3)).toEqual(['server, metrics on', '90000', '0.98x']);
+  });
+});

@@ -8,12 +8,19 @@ import {
   CASES,
   DEFAULT_SERVER,
   FRAMED_TIME_CASE,
+  METRICS_CASE,
   ONE_CONNECTION_CASE,
   POOL_SIZES_CASE,
   SEED_WIRE_CASE,
 } from './compare-cases.ts';
-import { findSummary, markdownTable, type ResultsFile, type RunRecord } from './results.ts';
-import { ratio } from './statistics.ts';
+import {
+  type CaseSummary,
+  findSummary,
+  markdownTable,
+  type ResultsFile,
+  type RunRecord,
+} from './results.ts';
+import { median, ratio } from './statistics.ts';
 
 /**
  * Bytes as MiB with one decimal, or `n/a` when they could not be read.
@@ -188,6 +195,45 @@ export function renderTables(results: ResultsFile): string {
     );
   }
 
+  const metricsOff = get(METRICS_CASE.id, DEFAULT_SERVER);
+  const metricsOn = get(METRICS_CASE.id, 'metrics');
+  if (metricsOff !== undefined && metricsOn !== undefined) {
+    // On a shared machine the load swings between rounds more than counting costs: each
+    // round's two runs are back to back, so their ratio is the steadier figure.
+    const rounds = (target: string) =>
+      new Map(
+        results.runs
+          .filter((r) => r.case === METRICS_CASE.id && r.target === target)
+          .map((r) => [r.round, r.rps]),
+      );
+    const off = rounds(DEFAULT_SERVER);
+    const paired = [...rounds('metrics')].flatMap(([round, rps]) => {
+      const base = off.get(round);
+      return base === undefined ? [] : [ratio(rps, base)];
+    });
+    out.push('\n### Metrics (--metrics-port) at 50 busy connections (PING)\n');
+    out.push(
+      markdownTable(
+        [
+          'server',
+          'req/s (median)',
+          'vs metrics off (median of rounds)',
+          'p50 ms',
+          'p99 ms',
+          'server CPU µs/req',
+        ],
+        [
+          metricsRow(name(metricsOff.target), metricsOff, 1),
+          metricsRow(
+            name(metricsOn.target),
+            metricsOn,
+            paired.length > 0 ? median(paired) : ratio(metricsOn.rps, metricsOff.rps),
+          ),
+        ],
+      ),
+    );
+  }
+
   if (results.idle.length > 0) {
     out.push(`\n### Idle servers (${results.idle[0]?.seconds ?? 0} s, no clients)\n`);
     out.push(
@@ -240,6 +286,16 @@ export function renderTables(results: ResultsFile): string {
   out.push(markdownTable(['target', 'figure', 'result'], verdicts(results)));
   return out.join('\n');
 }
+
+// One row of the metrics table: a server's medians and its throughput against metrics off.
+const metricsRow = (label: string, s: CaseSummary, vsOff: number) => [
+  label,
+  s.rps,
+  times(vsOff),
+  ms(s.latency_ms.p50),
+  ms(s.latency_ms.p99),
+  s.server_cpu_us_per_request ?? 'n/a',
+];
 
 /**
  * The progress line compare logs after each run (without the newline).
