@@ -7,7 +7,7 @@ describe('resolvePoolOptions', () => {
     const options = resolvePoolOptions();
     expect(options.threads).toBe(32);
     expect(options.activeThreads).toBe(Math.max(1, availableParallelism() - 1));
-    expect(options.connectionsPerThread).toBe(8192);
+    expect(options.connectionsPerThread).toBe(32_768);
   });
 
   it('never has more active threads than threads', () => {

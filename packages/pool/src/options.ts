@@ -23,9 +23,10 @@ export interface PoolOptions {
    */
   activeThreads?: number;
   /**
-   * Connections a thread holds before the pool starts another (up to `threads`). Default 8192:
-   * a thread serves thousands of connections on its event loop, and every extra thread costs
-   * its own heap without adding a core.
+   * Connections a thread holds before the pool starts another (up to `threads`). Default
+   * 32768: a thread serves thousands of connections on its event loop, and every extra thread
+   * costs its own heap without adding a core (measured with 10,000 held connections on 2
+   * cores: 8192 started a second thread, and RSS per connection was 11.9 KiB against 7.5).
    */
   connectionsPerThread?: number;
   /** Milliseconds an idle thread beyond `activeThreads` lives. Default 30 000. */
@@ -125,7 +126,7 @@ export function resolvePoolOptions(options: PoolOptions = {}): ResolvedPoolOptio
     connectionsPerThread: integerAtLeast(
       'connectionsPerThread',
       options.connectionsPerThread,
-      8192,
+      32_768,
       1,
     ),
     idleTimeout: nonNegativeNumber('idleTimeout', options.idleTimeout, 30_000),
