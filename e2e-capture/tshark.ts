@@ -1,4 +1,5 @@
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 
 /**
@@ -149,4 +150,90 @@ export async function readFields(
     .split('\n')
     .filter((line) => line.length > 0)
     .map((line) => line.split('\t').map((value) => (value === '' ? [] : value.split(','))));
+}
+
+/** The rtt dissector, [`wireshark/rtt.lua`](../wireshark/rtt.lua). */
+export const RTT_LUA = fileURLToPath(new URL('../wireshark/rtt.lua', import.meta.url));
+
+/** One rtt message as the dissector shows it: a hello, a frame, a seed key, command or answer. */
+export interface RttPdu {
+  /** The capture's packet number. */
+  frame: number;
+  /** tshark's TCP stream index: one per connection. */
+  stream: number;
+  /** The TCP source port of the packet that completed the message. */
+  srcport: number;
+  /** Every `rtt.*` field of the message, each with its values in order. */
+  fields: Record<string, string[]>;
+  /** The expert infos of the message (their text). */
+  experts: string[];
+}
+
+interface JsonPacket {
+  _source: { layers: Record<string, unknown> };
+}
+
+// tshark's JSON has one object per protocol item; a field seen twice (--no-duplicate-keys)
+// becomes an array. Subtrees (`..._tree`) are walked into, so nothing is missed.
+function collect(node: unknown, fields: Record<string, string[]>, experts: string[]): void {
+  if (Array.isArray(node)) {
+    for (const item of node) collect(item, fields, experts);
+    return;
+  }
+  if (typeof node !== 'object' || node === null) return;
+  for (const [key, value] of Object.entries(node)) {
+    if (key === '_ws.expert.message') {
+      experts.push(...(Array.isArray(value) ? value : [value]).map(String));
+    } else if (key === '_ws.expert' || key.endsWith('_tree')) {
+      collect(value, fields, experts);
+    } else if (key.startsWith('rtt.')) {
+      const values = (Array.isArray(value) ? value : [value]).filter(
+        (item) => typeof item !== 'object',
+      );
+      fields[key] = [...(fields[key] ?? []), ...values.map(String)];
+    }
+  }
+}
+
+/**
+ * Reads a capture through the rtt dissector (`tshark -X lua_script:wireshark/rtt.lua`): every
+ * rtt message in capture order, its fields and expert infos. `options` go to tshark as they
+ * are (e.g. `-o tls.keylog_file:FILE`).
+ */
+export async function dissect(file: string, options: string[] = []): Promise<RttPdu[]> {
+  const args = ['-r', file, '-X', `lua_script:${RTT_LUA}`, ...options, '-Y', 'rtt'];
+  args.push('-T', 'json', '--no-duplicate-keys', '-J', 'frame tcp rtt');
+  const { stdout, stderr } = await run(TSHARK, args, { maxBuffer: 256 * 1024 * 1024 });
+  // A Lua error does not stop tshark: the script's load errors go to stderr, a dissection's
+  // error into the packet's tree ("Lua Error: rtt.lua:123: ..."). Either fails the read.
+  const error = /Lua: .*|Lua Error: [^"]*|\.lua" doesn't exist.*/.exec(`${stderr}\n${stdout}`);
+  if (error) throw new Error(`rtt.lua failed on ${file}: ${error[0]}`);
+  const packets = JSON.parse(stdout || '[]') as JsonPacket[];
+  const pdus: RttPdu[] = [];
+  for (const { _source: source } of packets) {
+    const layers = source.layers as Record<string, Record<string, unknown>>;
+    const frame = Number(layers.frame?.['frame.number']);
+    const stream = Number(layers.tcp?.['tcp.stream']);
+    const srcport = Number(layers.tcp?.['tcp.srcport']);
+    const items = layers.rtt;
+    for (const item of Array.isArray(items) ? items : [items]) {
+      const fields: Record<string, string[]> = {};
+      const experts: string[] = [];
+      collect(item, fields, experts);
+      pdus.push({ frame, stream, srcport, fields, experts });
+    }
+  }
+  return pdus;
+}
+
+/** `tshark -r FILE -X lua_script:wireshark/rtt.lua [options]`: the summary lines, as text. */
+export async function summary(file: string, options: string[] = []): Promise<string> {
+  const args = ['-r', file, '-X', `lua_script:${RTT_LUA}`, ...options];
+  const { stdout } = await run(TSHARK, args, { maxBuffer: 64 * 1024 * 1024 });
+  return stdout;
+}
+
+/** `tshark -r INPUT -Y FILTER -w OUTPUT`: the packets of a capture that match a display filter. */
+export async function filterCapture(input: string, displayFilter: string, output: string) {
+  await run(TSHARK, ['-r', input, '-Y', displayFilter, '-w', output]);
 }
