@@ -38,7 +38,13 @@ describe('attack options', () => {
 describe('soak options', () => {
   it('takes fractions of minutes and fits every kind in a short run', async () => {
     expect(await parseSoakArgs(['--minutes', '0.5'])).toMatchObject({ minutes: 0.5, cycleS: 5 });
-    expect(await parseSoakArgs([])).toMatchObject({ minutes: 10, cycleS: 20, good: 2 });
+    expect(await parseSoakArgs([])).toMatchObject({
+      minutes: 10,
+      cycleS: 20,
+      good: 2,
+      settleS: 60,
+    });
+    expect(await parseSoakArgs(['--settle', '0'])).toMatchObject({ settleS: 0 });
     expect(await parseSoakArgs(['--minutes', '0.1'])).toMatchObject({ cycleS: 2 });
   });
 

@@ -42,6 +42,8 @@ export interface SoakCommandOptions extends ServerChoice {
   sampleS: number;
   /** Scales every kind's connections (1: {@link SOAK_CONNECTIONS}). */
   scale: number;
+  /** Seconds after the last attack, good clients still on, before the last RSS reading. */
+  settleS: number;
 }
 
 /**
@@ -192,6 +194,11 @@ export async function parseSoakArgs(
       default: 1,
       describe: "multiplies every kind's connections",
     })
+    .option('settle', {
+      type: 'number',
+      default: 60,
+      describe: 'seconds after the last attack (good clients still on) before the last RSS reading',
+    })
     .parse();
   if (answeredHelpOrVersion(parsed)) return undefined;
   if (parsed._.length > 0) throw new UsageError(`unexpected argument ${String(parsed._[0])}`);
@@ -208,5 +215,6 @@ export async function parseSoakArgs(
     cycleS: Math.max(2, Math.min(cycle, (minutes * 60) / ATTACK_KINDS.length)),
     sampleS: seconds('sample', parsed.sample, 0.1),
     scale,
+    settleS: Number(parsed.settle) === 0 ? 0 : seconds('settle', parsed.settle, 1),
   };
 }

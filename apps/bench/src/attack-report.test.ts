@@ -116,13 +116,17 @@ describe('the summaries', () => {
   it('prints a soak run with its slope', () => {
     const text = renderSoakSummary({
       minutes: 0.5,
-      rss_mib: { start: 100, end: 110, max: 150 },
+      rss_mib: { start: 100, end: 110, max: 150, settled: 101 },
+      settle_seconds: 60,
       rss_slope_mib_per_min: -0.5,
       probes: phase(0.1, 1, { 'seed: RTT_ERR_SERVER_GONE': 2 }),
       attackers: [stats()],
       log_lines: null,
     });
     expect(text).toContain('RSS slope over the second half: -0.50 MiB/min');
+    expect(text).toContain(
+      'server RSS: start 100.0 MiB, end of the attacks 110.0 MiB, max 150.0 MiB, 60 s later 101.0 MiB',
+    );
     expect(text).toContain('errors                 seed: RTT_ERR_SERVER_GONE x2');
     expect(text).not.toContain('server log');
   });

@@ -30,9 +30,19 @@ export interface AttackSummary {
 /** What one `soak` run measured. */
 export interface SoakSummary {
   minutes: number;
-  /** Server RSS in MiB: first and last readings, the largest. */
-  rss_mib: { start: number | null; end: number | null; max: number | null };
-  /** Least-squares slope of RSS over the second half of the run, MiB per minute. */
+  /**
+   * Server RSS in MiB: the first reading, the last one of the attacks, the largest, and the
+   * last after `settle_seconds` with the good clients alone (null without a settle).
+   */
+  rss_mib: {
+    start: number | null;
+    end: number | null;
+    max: number | null;
+    settled: number | null;
+  };
+  /** Seconds the good clients ran on alone after the last attack. */
+  settle_seconds: number;
+  /** Least-squares slope of RSS over the second half of the attacks, MiB per minute. */
   rss_slope_mib_per_min: number | null;
   probes: PhaseFigures;
   /** Per attack kind, its cycles' figures added up. */
@@ -180,7 +190,7 @@ export function renderSoakSummary(s: SoakSummary): string {
     ...phaseLines('good clients', s.probes),
     'bad clients:',
     ...s.attackers.flatMap(attackerLines),
-    `server RSS: start ${shownMib(s.rss_mib.start)}, end ${shownMib(s.rss_mib.end)}, max ${shownMib(s.rss_mib.max)}`,
+    `server RSS: start ${shownMib(s.rss_mib.start)}, end of the attacks ${shownMib(s.rss_mib.end)}, max ${shownMib(s.rss_mib.max)}${s.settle_seconds > 0 ? `, ${s.settle_seconds} s later ${shownMib(s.rss_mib.settled)}` : ''}`,
     `RSS slope over the second half: ${slope === null ? 'n/a' : `${slope >= 0 ? '+' : ''}${slope.toFixed(2)} MiB/min`}`,
   ];
   if (s.log_lines !== null)

@@ -50,8 +50,17 @@ export async function runSoak(options: SoakCommandOptions): Promise<SoakSummary>
       if (quietMs > 0) await sleep(quietMs);
     }
     rss?.sample();
-    const samples = rss?.samples ?? [];
+    const samples = [...(rss?.samples ?? [])];
     const elapsedMs = performance.now() - started;
+    // Memory that ends flat comes back once the attackers have gone: the good clients go on
+    // alone for a while, and the last reading is taken then.
+    let settled: number | null = null;
+    if (options.settleS > 0) {
+      log(`settling: good clients alone for ${options.settleS} s`);
+      await sleep(options.settleS * 1000);
+      rss?.sample();
+      settled = mib(rss?.samples.at(-1)?.bytes);
+    }
     const bytes = samples.map((s) => s.bytes);
     return {
       minutes: options.minutes,
@@ -59,7 +68,9 @@ export async function runSoak(options: SoakCommandOptions): Promise<SoakSummary>
         start: mib(samples[0]?.bytes),
         end: mib(samples.at(-1)?.bytes),
         max: mib(bytes.length === 0 ? undefined : Math.max(...bytes)),
+        settled,
       },
+      settle_seconds: options.settleS,
       rss_slope_mib_per_min: rssSlope(samples, (samples.at(-1)?.atMs ?? 0) / 2),
       probes: probes.figures('soak'),
       attackers: [...totals.values()],
