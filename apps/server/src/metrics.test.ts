@@ -1,7 +1,8 @@
-import type { AddressInfo } from 'node:net';
+import { once } from 'node:events';
+import net, { type AddressInfo } from 'node:net';
 import { requestEvent } from '@rtt/protocol';
 import { afterEach, describe, expect, it } from 'vitest';
-import { ServerMetrics, serveMetrics } from './metrics.ts';
+import { METRICS_MAX_CONNECTIONS, ServerMetrics, serveMetrics } from './metrics.ts';
 import { ThreadMetrics } from './thread-metrics.ts';
 
 const closers: (() => void)[] = [];
@@ -84,6 +85,42 @@ describe('serveMetrics', () => {
     expect((await get('/healthz')).status).toBe(200);
     expect((await get('/nope')).status).toBe(404);
     expect((await get('/metrics', 'POST')).status).toBe(405);
+  });
+
+  it('holds at most METRICS_MAX_CONNECTIONS connections: more are closed at once', async () => {
+    const metrics = new ServerMetrics({ open: () => 0, threads: () => 0 });
+    const server = await serveMetrics({ host: '127.0.0.1', port: 0, metrics, ready: () => true });
+    closers.push(() => server.close());
+    const { port } = server.address() as AddressInfo;
+    const idle = await Promise.all(
+      Array.from({ length: METRICS_MAX_CONNECTIONS }, async () => {
+        const socket = net.connect(port, '127.0.0.1');
+        socket.on('error', () => {});
+        await once(socket, 'connect');
+        return socket;
+      }),
+    );
+    closers.push(() => {
+      for (const socket of idle) socket.destroy();
+    });
+    // Wait until the server has counted every one of them.
+    for (;;) {
+      const count = await new Promise<number>((resolve, reject) =>
+        server.getConnections((err, n) => (err ? reject(err) : resolve(n))),
+      );
+      if (count === METRICS_MAX_CONNECTIONS) break;
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    await expect(fetch(`http://127.0.0.1:${port}/healthz`)).rejects.toThrow();
+    for (const socket of idle) socket.destroy();
+    for (;;) {
+      const count = await new Promise<number>((resolve, reject) =>
+        server.getConnections((err, n) => (err ? reject(err) : resolve(n))),
+      );
+      if (count === 0) break;
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    expect((await fetch(`http://127.0.0.1:${port}/healthz`)).status).toBe(200);
   });
 
   it('rejects with the listen error when the port is taken', async () => {

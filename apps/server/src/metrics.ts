@@ -235,6 +235,9 @@ export class ServerMetrics {
   }
 }
 
+/** Connections the metrics endpoint holds at once; more are closed by the system's accept. */
+export const METRICS_MAX_CONNECTIONS = 32;
+
 /** Where and what the metrics endpoint serves. */
 export interface MetricsServerOptions {
   host: string;
@@ -287,8 +290,13 @@ export async function serveMetrics(options: MetricsServerOptions): Promise<http.
   });
   // A probe that hangs up mid-request is no concern of the server's log.
   server.on('clientError', (_err, socket) => socket.destroy());
-  // Probes come every few seconds: keep-alive sockets need not outlive them by long.
+  // Probes and scrapes are small and quick: keep-alive sockets need not outlive them by long,
+  // and a client that dawdles or opens connection after connection cannot take the server's
+  // file descriptors (it shares them with the clients' connections).
   server.keepAliveTimeout = 5_000;
+  server.headersTimeout = 5_000;
+  server.requestTimeout = 10_000;
+  server.maxConnections = METRICS_MAX_CONNECTIONS;
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen({ host: options.host, port: options.port }, () => {

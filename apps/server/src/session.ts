@@ -186,7 +186,10 @@ export const serveClient: SessionHandler<ConnectionContext> = (
     closing = true;
     socket.destroy();
   });
-  void readProxyHeader(socket, { timeoutMs: config.handshakeTimeout }).then((read) => {
+  void readProxyHeader(socket, {
+    timeoutMs: config.handshakeTimeout,
+    maxBytes: PROXY_HEADER_MAX_BYTES,
+  }).then((read) => {
     if (!read.ok) {
       metrics?.counters.proxyFailure(read.failure);
       control.closeReason('proxy-header', read.reason);
@@ -206,6 +209,13 @@ export const serveClient: SessionHandler<ConnectionContext> = (
     serve(socket, context, control, read.rest);
   });
 };
+
+/**
+ * The largest PROXY v2 header taken. The format allows 64 KiB of TLVs; what proxies send
+ * (HAProxy's unique id, TLS details, AWS and Azure endpoint ids) is a few hundred bytes, and
+ * every connection still reading its header holds what it has sent so far.
+ */
+const PROXY_HEADER_MAX_BYTES = 4096;
 
 /**
  * The seed's line for a new client. The main thread writes it at accept, but behind a proxy
