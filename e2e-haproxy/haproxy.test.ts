@@ -15,7 +15,6 @@ import {
   type HaproxyConfigOptions,
   haproxyConfig,
   startHaproxy,
-  stopAllHaproxies,
 } from './haproxy.ts';
 
 // Issue 13: three servers with --proxy-protocol behind HAProxy (round robin, send-proxy-v2,
@@ -31,7 +30,6 @@ beforeEach(() => {
 });
 afterEach(async () => {
   await Promise.all(clients.splice(0).map((client) => client.rtt.close()));
-  await stopAllHaproxies();
   await killAll();
   rmSync(dir, { recursive: true, force: true });
 });

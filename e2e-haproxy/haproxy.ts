@@ -1,8 +1,8 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { once } from 'node:events';
 import { writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { join } from 'node:path';
+import { track } from '../e2e/harness.ts';
 
 /**
  * HAProxy for the tests behind a proxy: the configuration docs/DEPLOY.md shows, a running
@@ -97,9 +97,7 @@ export interface ServerState {
   total: number;
 }
 
-const running = new Set<ChildProcess>();
-
-/** A running `haproxy -db -f CONFIG`. */
+/** A running `haproxy -db -f CONFIG`; the harness's `killAll` stops it. */
 export class Haproxy {
   readonly child: ChildProcess;
   /** Where clients connect, on 127.0.0.1. */
@@ -112,15 +110,11 @@ export class Haproxy {
     this.child = child;
     this.port = port;
     this.statsSocket = statsSocket;
-    running.add(child);
+    track(child);
     this.exited = new Promise((resolve) => {
-      child.once('exit', (code, signal) => {
-        running.delete(child);
-        resolve({ code, signal });
-      });
+      child.once('exit', (code, signal) => resolve({ code, signal }));
       // Not started at all (no such file): 'error' and no 'exit'.
       child.once('error', (error) => {
-        running.delete(child);
         this.stderr += `${error.message}\n`;
         resolve({ code: null, signal: null });
       });
@@ -243,17 +237,4 @@ export async function startHaproxy(
     }),
   );
   return haproxy;
-}
-
-/** Kills every HAProxy a test started; call from `afterEach`. */
-export async function stopAllHaproxies(): Promise<void> {
-  await Promise.all(
-    [...running].map(async (child) => {
-      if (child.exitCode === null && child.signalCode === null) {
-        child.kill('SIGKILL');
-        await once(child, 'exit');
-      }
-    }),
-  );
-  running.clear();
 }

@@ -8,6 +8,18 @@ export const REPO_ROOT = fileURLToPath(new URL('..', import.meta.url));
 
 const running = new Set<ChildProcess>();
 
+/**
+ * Has `killAll` kill `child` too (a process a test starts by other means, such as HAProxy),
+ * unless it has exited by then.
+ */
+export function track(child: ChildProcess): void {
+  running.add(child);
+  const forget = () => running.delete(child);
+  child.once('exit', forget);
+  // Not started at all (no such file): 'error' and no 'exit'.
+  child.once('error', forget);
+}
+
 /** Kills whatever a test left running; call from `afterEach`. */
 export async function killAll(): Promise<void> {
   await Promise.all(

@@ -1,4 +1,4 @@
-import type { RequestCommand, ServerSessionEvent, Wire } from '@rtt/protocol';
+import { REQUEST_COMMANDS, type ServerSessionEvent, type Wire } from '@rtt/protocol';
 
 /**
  * The counters each pool thread keeps for `--metrics-port`, and the report that carries them to
@@ -8,14 +8,7 @@ import type { RequestCommand, ServerSessionEvent, Wire } from '@rtt/protocol';
  */
 
 export const WIRES: readonly Wire[] = ['framed', 'seed'];
-export const COMMANDS: readonly RequestCommand[] = [
-  'TIME',
-  'DATE',
-  'TEMP',
-  'PING',
-  'CLOCK',
-  'unknown',
-];
+export const COMMANDS = REQUEST_COMMANDS;
 
 /**
  * Upper bounds of the request-latency buckets, in seconds: from 10 µs (a request answered at

@@ -180,6 +180,7 @@ export {
   type AnsweredCommand,
   type Answerer,
   type Clock,
+  REQUEST_COMMANDS,
   type RequestCommand,
   requestEvent,
   type ServerSessionEvent,

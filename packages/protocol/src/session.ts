@@ -86,7 +86,8 @@ export type AnsweredCommand = 'TIME' | 'DATE' | 'TEMP';
  */
 export type RequestCommand = AnsweredCommand | 'PING' | 'CLOCK' | 'unknown';
 
-const REQUEST_COMMANDS: readonly RequestCommand[] = [
+/** Every {@link RequestCommand}, in the order counters list them. */
+export const REQUEST_COMMANDS: readonly RequestCommand[] = [
   'TIME',
   'DATE',
   'TEMP',
