@@ -12,7 +12,10 @@
  *   load is gone. 10,000 held connections: 7.8 -> 4.7 KiB each; after they closed, RSS stayed
  *   at 245 MiB (idle 160) without it for a minute, and fell to 152 MiB within 30 s with it.
  *   Throughput A/B (6 rounds each, medians of per-round ratios): 50 connections 1.02x,
- *   pipeline 16 0.99x, one connection 1.00x, seed wire 1.00x.
+ *   pipeline 16 0.99x, one connection 1.00x, seed wire 1.00x. Its price is paid per new
+ *   connection, in more frequent collections: server CPU per plain connect-hello-close 181 ->
+ *   211 µs, per TLS handshake 668 -> 711 µs (medians of 3 runs each), a trade made for a
+ *   server that holds connections rather than churns them.
  * V8 reads flags only at start-up, so they are given where the server is started (this
  * line, the `start` script, the bench's launcher); the command works without them.
  */
