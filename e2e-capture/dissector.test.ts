@@ -17,6 +17,7 @@ import {
   startCapture,
   stopAllCaptures,
   summary,
+  tlsServerCaptured,
 } from './tshark.ts';
 
 // Issue 12: wireshark/rtt.lua shows rtt on the wire. Real servers and clients (ours, the seed's
@@ -263,14 +264,7 @@ describe('the rtt dissector (wireshark/rtt.lua) on captures of real sessions', (
   it('TLS: with the key log, the framed protocol inside TLS; without it, nothing', async () => {
     const capture = join(dir, 'tls.pcapng');
     const keylog = join(dir, 'keys.log');
-    const { proc: server, port } = await startServer([
-      '--tls',
-      '--state-dir',
-      join(dir, 'state'),
-      '--keylog',
-      keylog,
-    ]);
-    const tshark = await startCapture(`tcp port ${port}`, capture);
+    const { server, port, tshark } = await tlsServerCaptured(dir, keylog, capture);
     const { proc: client, code } = await runClient(
       ['-p', String(port), '--tls', '--known-servers', join(dir, 'known_servers')],
       MENU,

@@ -2,8 +2,8 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { killAll, runClient, startServer } from '../e2e/harness.ts';
-import { readFields, startCapture, stopAllCaptures } from './tshark.ts';
+import { killAll, runClient } from '../e2e/harness.ts';
+import { readFields, stopAllCaptures, tlsServerCaptured } from './tshark.ts';
 
 // Issue 11: the server's `--keylog` file is what Wireshark needs to read a TLS session. A real
 // server and client talk over TLS on loopback while tshark captures; tshark then decrypts the
@@ -54,14 +54,7 @@ describe('a TLS session captured with tshark', () => {
     const keylog = join(dir, 'server-keys.log');
     const clientKeylog = join(dir, 'client-keys.log');
     const capture = join(dir, 'capture.pcapng');
-    const { proc: server, port } = await startServer([
-      '--tls',
-      '--state-dir',
-      join(dir, 'state'),
-      '--keylog',
-      keylog,
-    ]);
-    const tshark = await startCapture(`tcp port ${port}`, capture);
+    const { server, port, tshark } = await tlsServerCaptured(dir, keylog, capture);
 
     const { proc: client, code } = await runClient(
       [

@@ -1,6 +1,8 @@
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import { startServer } from '../e2e/harness.ts';
 
 /**
  * tshark for the capture tests: one capture on the loopback interface, and reading a capture
@@ -236,4 +238,23 @@ export async function summary(file: string, options: string[] = []): Promise<str
 /** `tshark -r INPUT -Y FILTER -w OUTPUT`: the packets of a capture that match a display filter. */
 export async function filterCapture(input: string, displayFilter: string, output: string) {
   await run(TSHARK, ['-r', input, '-Y', displayFilter, '-w', output]);
+}
+
+/**
+ * Starts the real server with `--tls` (its certificate in `dir/state`) writing its TLS secrets
+ * to `keylog`, and a capture of its port into `capture`; resolves once both are running.
+ *
+ * @example
+ * const { server, port, tshark } = await tlsServerCaptured(dir, join(dir, 'keys.log'), join(dir, 'tls.pcapng'));
+ */
+export async function tlsServerCaptured(dir: string, keylog: string, capture: string) {
+  const { proc: server, port } = await startServer([
+    '--tls',
+    '--state-dir',
+    join(dir, 'state'),
+    '--keylog',
+    keylog,
+  ]);
+  const tshark = await startCapture(`tcp port ${port}`, capture);
+  return { server, port, tshark };
 }
