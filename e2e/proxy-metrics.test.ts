@@ -1,5 +1,8 @@
 import { once } from 'node:events';
+import { mkdtempSync, rmSync } from 'node:fs';
 import net from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { killAll, runClient, startServer } from './harness.ts';
 
@@ -91,6 +94,28 @@ describe('--proxy-protocol and --metrics-port, end to end', () => {
     );
     const ready = await fetch(`http://127.0.0.1:${metricsPort}/readyz`);
     expect(ready.status).toBe(200);
+  });
+
+  it('serves TLS after the header: the proxy passes TLS through, the server ends it', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'rtt-proxy-tls-'));
+    try {
+      const { proc: server, port } = await startServer([
+        '--proxy-protocol',
+        '--tls',
+        '--state-dir',
+        join(dir, 'state'),
+      ]);
+      const proxied = await relay(port, () => `PROXY TCP6 2001:db8::7 ::1 40001 ${port}\r\n`);
+      const { proc: client, code } = await runClient(
+        ['time', '-p', String(proxied), '--tls', '--known-servers', join(dir, 'known_servers')],
+        '',
+      );
+      expect(code, client.stderr).toBe(0);
+      expect(client.stdout).toMatch(/TIME/);
+      await server.waitFor(/Connection closed with the client with 2001:db8::7 on port 40001/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('with --proxy-from, closes connections from other addresses before reading them', async () => {
