@@ -229,9 +229,9 @@ export class ServerMetrics {
     for (const [reason, count] of Object.entries(report.proxyFailures)) {
       this.proxyHeaderFailures.inc({ reason }, count);
     }
-    // A thread with nothing left may end: its series goes rather than stay at 0 for ever.
-    if (report.sessions === 0) this.#threadConnections.remove({ thread: String(thread) });
-    else this.#threadConnections.set({ thread: String(thread) }, report.sessions);
+    // Kept at 0 when a thread holds nothing: only threads beyond one per core end (after
+    // 30 s idle, and only once every thread held 32,768 connections), so few series go stale.
+    this.#threadConnections.set({ thread: String(thread) }, report.sessions);
   }
 }
 
