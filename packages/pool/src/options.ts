@@ -51,6 +51,11 @@ export interface PoolOptions {
   onReport?: ((report: unknown, threadId: number) => void) | undefined;
   /** Milliseconds between a thread's reports. Default 1 000. */
   reportInterval?: number;
+  /**
+   * Called on the pool's thread when a worker thread has gone (idle past `idleTimeout`, died,
+   * or stopped by `close()`), with its id: what was kept per thread from its reports can go.
+   */
+  onThreadExit?: ((threadId: number) => void) | undefined;
 }
 
 /** Options after defaults and validation. */
@@ -66,6 +71,7 @@ export interface ResolvedPoolOptions {
   resourceLimits: ResourceLimits | undefined;
   onReport: ((report: unknown, threadId: number) => void) | undefined;
   reportInterval: number;
+  onThreadExit: ((threadId: number) => void) | undefined;
 }
 
 function integerAtLeast(name: string, value: unknown, fallback: number, min: 0 | 1): number {
@@ -133,17 +139,32 @@ export function resolvePoolOptions(options: PoolOptions = {}): ResolvedPoolOptio
     closeTimeout: nonNegativeNumber('closeTimeout', options.closeTimeout, 5_000),
     data: options.data,
     resourceLimits: resourceLimits(options.resourceLimits),
-    onReport: reportSink(options.onReport),
-    reportInterval: integerAtLeast('reportInterval', options.reportInterval, 1_000, 1),
+    onReport: callback('onReport', options.onReport) as ResolvedPoolOptions['onReport'],
+    reportInterval: reportInterval(options.reportInterval),
+    onThreadExit: callback(
+      'onThreadExit',
+      options.onThreadExit,
+    ) as ResolvedPoolOptions['onThreadExit'],
   };
 }
 
-function reportSink(value: unknown): ResolvedPoolOptions['onReport'] {
+// Node's timers hold at most 2^31 - 1 ms; past that an interval fires every millisecond.
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+function reportInterval(value: unknown): number {
+  const ms = integerAtLeast('reportInterval', value, 1_000, 1);
+  if (ms > MAX_TIMER_MS) {
+    throw new RangeError(`options.reportInterval must be at most ${MAX_TIMER_MS}, got ${ms}`);
+  }
+  return ms;
+}
+
+function callback(name: string, value: unknown): ((...args: never[]) => unknown) | undefined {
   if (value === undefined) return undefined;
   if (typeof value !== 'function') {
-    throw new TypeError(`options.onReport must be a function, got ${typeof value}`);
+    throw new TypeError(`options.${name} must be a function, got ${typeof value}`);
   }
-  return value as ResolvedPoolOptions['onReport'];
+  return value as (...args: never[]) => unknown;
 }
 
 function resourceLimits(value: unknown): ResourceLimits | undefined {

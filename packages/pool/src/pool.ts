@@ -190,6 +190,26 @@ export class ConnectionPool<TContext = unknown, TTask = unknown, TResult = unkno
     // A dead thread's tasks are rejected one by one and its other connections ended on its
     // 'exit'; this only catches what has no task.
     this.#piscina.on('error', () => {});
+    // Each new thread gets an 'exit' listener of its own, with its id read while it runs (a
+    // worker's threadId reads -1 once it has exited).
+    const watched = new WeakSet<object>();
+    const { onThreadExit } = this.options;
+    if (onThreadExit !== undefined) {
+      this.#piscina.on('workerCreate', () => {
+        for (const worker of this.#piscina?.threads ?? []) {
+          if (watched.has(worker)) continue;
+          watched.add(worker);
+          const id = worker.threadId;
+          worker.once('exit', () => {
+            try {
+              onThreadExit(id);
+            } catch {
+              // The app's callback; a throw there must not take the pool with it.
+            }
+          });
+        }
+      });
+    }
     this.#piscina.on('message', (message: unknown) => {
       if (typeof message !== 'object' || message === null) return;
       if (ENDED in message) this.#ended((message as EndedReport)[ENDED]);
@@ -345,7 +365,11 @@ export class ConnectionPool<TContext = unknown, TTask = unknown, TResult = unkno
   }
 
   #report(message: ThreadReport): void {
-    this.options.onReport?.(message[REPORT], message.threadId);
+    try {
+      this.options.onReport?.(message[REPORT], message.threadId);
+    } catch {
+      // The sink is the app's; a throw there loses one report, not the process.
+    }
   }
 
   /** Summaries a thread has sent: ids, each followed by its summary. */
@@ -476,7 +500,7 @@ export class ConnectionPool<TContext = unknown, TTask = unknown, TResult = unkno
     await this.#piscina?.destroy();
     // Let the last summaries (forced ones included) reach their callers.
     await this.#idle();
-    this.#inline.flushReport();
+    this.#inline.stopReporting();
     this.#channel?.close();
   }
 }

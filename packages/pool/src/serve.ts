@@ -55,11 +55,26 @@ export class SessionRegistry {
     this.#reportTimer.unref();
   }
 
-  /** Collects the report now and hands it on, unless there is nothing to say. */
+  /**
+   * Collects the report now and hands it on, unless there is nothing to say. A report function
+   * or a sink that throws loses that report, not the thread and its sessions.
+   */
   flushReport(): void {
     if (this.#collect === undefined || this.#onReport === undefined) return;
-    const report = this.#collect({ sessions: this.#live.size });
-    if (report !== undefined) this.#onReport(report);
+    try {
+      const report = this.#collect({ sessions: this.#live.size });
+      if (report !== undefined) this.#onReport(report);
+    } catch {
+      // Nothing to tell: the report is the app's, and its next one may do better.
+    }
+  }
+
+  /** Reports a last time and stops the timer (the pool is closing). */
+  stopReporting(): void {
+    this.flushReport();
+    clearInterval(this.#reportTimer);
+    this.#reportTimer = undefined;
+    this.#collect = undefined;
   }
 
   /** Whether `closeAll()` has been called: sessions that start now are told at once. */

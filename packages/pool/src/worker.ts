@@ -29,7 +29,11 @@ const channel = new BroadcastChannel(config.channel);
 // The channel must not keep an otherwise finished thread alive.
 channel.unref();
 channel.onmessage = (event) => {
-  if ((event as MessageEvent).data === CLOSING) sessions.closeAll();
+  if ((event as MessageEvent).data !== CLOSING) return;
+  // What was counted so far goes now: a session that outlives the close deadline ends with
+  // its thread, which reports nothing more.
+  sessions.flushReport();
+  sessions.closeAll();
 };
 
 let sessionHandler: Promise<SessionHandler> | undefined;
@@ -71,8 +75,22 @@ const sessionEnded = (summary: SessionSummary, id: number): void => {
 
 function report(): void {
   const message: EndedReport = { [ENDED]: ended };
+  const sent = ended;
   ended = [];
-  parentPort?.postMessage(message);
+  try {
+    parentPort?.postMessage(message);
+  } catch {
+    // A summary that cannot be cloned (a handler's setSummaryData with a function in it)
+    // must not end the thread and every session on it: the summaries go without their data.
+    for (let i = 1; i < sent.length; i += 2) {
+      const summary = sent[i] as SessionSummary;
+      if (summary.data !== undefined) {
+        delete summary.data;
+        summary.error ??= 'its summary data could not be sent between threads';
+      }
+    }
+    parentPort?.postMessage(message);
+  }
   // Only after the summaries: a thread let go may be ended at once (idleTimeout: 0), and what
   // it posted before is still delivered.
   if (sessions.size === 0 && anchor !== undefined) {

@@ -466,8 +466,69 @@ describe('thread reports', () => {
     expect([...byThread.keys()]).toEqual([0]);
   });
 
-  it('checks onReport and reportInterval', () => {
+  it('checks onReport, onThreadExit and reportInterval', () => {
     expect(() => createPool({ onReport: 'no' as never })).toThrow(/onReport must be a function/);
+    expect(() => createPool({ onThreadExit: 1 as never })).toThrow(
+      /onThreadExit must be a function/,
+    );
     expect(() => createPool({ reportInterval: 0 })).toThrow(/reportInterval must be a positive/);
+    expect(() => createPool({ reportInterval: 2 ** 31 })).toThrow(
+      /reportInterval must be at most 2147483647/,
+    );
+  });
+
+  it('sends what was counted when the pool closes, even for a session that outlives it', async () => {
+    const { p, total } = reporting({ threads: 1, reportInterval: 2 ** 30 });
+    const server = await served(p, () => ({ mode: 'stubborn', report: true }));
+    const client = await connect(server.port);
+    client.socket.write('12345');
+    await client.next();
+    await p.close({ timeout: 100 });
+    expect(total()).toBe(5);
+  });
+
+  it('tells onThreadExit which thread went, when one dies', async () => {
+    const exited: number[] = [];
+    let died: () => void = () => {};
+    const gone = new Promise<void>((resolve) => {
+      died = resolve;
+    });
+    const p = pool({
+      threads: 1,
+      onThreadExit: (thread) => {
+        exited.push(thread);
+        died();
+      },
+    });
+    const server = await served(p, () => ({ mode: 'die-on-data' }));
+    const client = await connect(server.port);
+    client.socket.write('x');
+    const summary = await server.summaries[0];
+    await gone;
+    expect(summary).toMatchObject({ closedBy: 'worker-exit' });
+    expect(exited).toHaveLength(1);
+    expect(exited[0]).toBeGreaterThan(0);
+  });
+});
+
+describe('summary data', () => {
+  it('is dropped, with a word in error, when it cannot cross threads; the thread serves on', async () => {
+    const p = pool({ threads: 1 });
+    const server = await served(p, (i) => ({ mode: i === 0 ? 'uncloneable-data' : 'echo' }));
+    const bad = await connect(server.port);
+    const good = await connect(server.port);
+    bad.socket.write('a');
+    await bad.next();
+    good.socket.write('b');
+    await good.next();
+    bad.socket.end();
+    const summary = await server.summaries[0];
+    expect(summary).toMatchObject({ closedBy: 'peer' });
+    expect(summary?.data).toBeUndefined();
+    expect(summary?.error).toMatch(/summary data could not be sent/);
+    good.socket.write('c');
+    expect(await good.next()).toMatch(/:c$/);
+    good.socket.end();
+    expect(await server.summaries[1]).toMatchObject({ closedBy: 'peer', data: { last: 'c' } });
   });
 });
