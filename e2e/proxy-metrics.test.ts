@@ -118,6 +118,27 @@ describe('--proxy-protocol and --metrics-port, end to end', () => {
     }
   });
 
+  it('a client that hangs up before its header is one line, and never opened', async () => {
+    const { proc: server, port } = await startServer(['--proxy-protocol']);
+    expect(server.stdout).toContain(
+      'PROXY protocol without --proxy-from: whoever reaches this port can claim any address',
+    );
+    // What a TCP health check does: connect, then close without a byte.
+    const check = net.connect(port, '127.0.0.1');
+    check.on('error', () => {});
+    await once(check, 'connect');
+    const localPort = check.localPort;
+    check.end();
+    await server.waitFor(
+      new RegExp(`Closing 127\\.0\\.0\\.1 port ${localPort}: .*before a complete PROXY header`),
+    );
+    // A later client, served, shows the first left nothing more behind it.
+    const proxied = await relay(port, () => `PROXY TCP4 192.0.2.1 127.0.0.1 1234 ${port}\r\n`);
+    expect((await runClient(['time', '-p', String(proxied)], '')).code).toBe(0);
+    await server.waitFor(/Connection closed with the client with 192\.0\.2\.1 on port 1234/);
+    expect(server.stdout.match(new RegExp(`port ${localPort}\\b`, 'g'))).toHaveLength(1);
+  });
+
   it('with --proxy-from, closes connections from other addresses before reading them', async () => {
     const { proc: server, port } = await startServer([
       '--proxy-protocol',

@@ -52,7 +52,7 @@ describe('parseServerArgs', () => {
     [['--proxy-from', '10.0.0.0/8'], '--proxy-from needs --proxy-protocol'],
     [
       ['--proxy-protocol', '--proxy-from', '10.0.0.0/33'],
-      "invalid --proxy-from: invalid --proxy-from entry '10.0.0.0/33'",
+      "invalid --proxy-from entry '10.0.0.0/33'",
     ],
     [['--proxy-protocol', '--proxy-from', ''], 'invalid --proxy-from'],
     [['--metrics-host', '127.0.0.1'], '--metrics-host needs --metrics-port'],

@@ -224,7 +224,7 @@ function deploymentOptions(parsed: Record<string, unknown>): DeploymentOptions {
     try {
       proxyAllowed(proxyFrom);
     } catch (err) {
-      throw new UsageError(`invalid --proxy-from: ${(err as Error).message}`);
+      throw new UsageError((err as Error).message);
     }
   }
   const host = parsed['metrics-host'];

@@ -182,6 +182,7 @@ async function main(): Promise<number> {
       : {
           onReport: (report: unknown, thread: number) =>
             metrics.merge(report as ThreadMetricsReport, thread),
+          onThreadExit: (thread: number) => metrics.threadExited(thread),
         }),
   };
   const pool = createPool<ConnectionContext>(poolOptions);
@@ -245,16 +246,14 @@ async function main(): Promise<number> {
     pool.adopt(socket, context).then(
       (summary) => {
         open -= 1;
-        // Behind a proxy: the client its header named.
-        if (summary.data !== undefined) Object.assign(context, summary.data as ConnectionContext);
         if (summary.closedBy === 'no-descriptor' || summary.closedBy === 'transfer-failed') {
           outOfDescriptors.count();
         }
-        // A connection whose PROXY header failed was never opened in the log: its one line
-        // is the session's, saying why.
-        if (summary.closedBy !== 'proxy-header') {
-          log.event('warning', 'connections closed', closedLine(context));
-        }
+        // Behind a proxy the session gives back the client its header named, once it has
+        // logged the connection as opened; a connection without one was never opened.
+        if (options.proxyProtocol && summary.data === undefined) return;
+        if (summary.data !== undefined) Object.assign(context, summary.data as ConnectionContext);
+        log.event('warning', 'connections closed', closedLine(context));
         if (!log.enabled('debug')) return;
         log.event(
           'debug',
@@ -326,6 +325,18 @@ async function main(): Promise<number> {
     if (options.keylog !== undefined) {
       log.warning(
         `TLS key log: appending every session's secrets to ${options.keylog}; whoever reads it can decrypt the traffic`,
+      );
+    }
+  }
+  if (options.proxyProtocol) {
+    log.info(
+      options.proxyFrom === undefined
+        ? 'PROXY protocol: every connection starts with a proxy header naming its client'
+        : `PROXY protocol: every connection starts with a proxy header naming its client; headers taken only from ${options.proxyFrom.join(', ')}`,
+    );
+    if (options.proxyFrom === undefined) {
+      log.warning(
+        'PROXY protocol without --proxy-from: whoever reaches this port can claim any address; list the proxies with --proxy-from',
       );
     }
   }

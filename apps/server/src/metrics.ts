@@ -205,6 +205,16 @@ export class ServerMetrics {
    * @example
    * metrics.merge(report, 3);
    */
+  /**
+   * Forgets a pool thread that has gone: its connections series is removed.
+   *
+   * @example
+   * createPool({ ..., onThreadExit: (thread) => metrics.threadExited(thread) });
+   */
+  threadExited(thread: number): void {
+    this.#threadConnections.remove({ thread: String(thread) });
+  }
+
   merge(report: ThreadMetricsReport, thread: number): void {
     WIRES.forEach((wire, w) => {
       COMMANDS.forEach((command, c) => {
@@ -229,8 +239,7 @@ export class ServerMetrics {
     for (const [reason, count] of Object.entries(report.proxyFailures)) {
       this.proxyHeaderFailures.inc({ reason }, count);
     }
-    // Kept at 0 when a thread holds nothing: only threads beyond one per core end (after
-    // 30 s idle, and only once every thread held 32,768 connections), so few series go stale.
+    // Kept at 0 when a thread holds nothing; a thread that goes is removed (threadExited).
     this.#threadConnections.set({ thread: String(thread) }, report.sessions);
   }
 }
@@ -258,7 +267,9 @@ export interface MetricsServerOptions {
  */
 export async function serveMetrics(options: MetricsServerOptions): Promise<http.Server> {
   const { metrics, ready } = options;
-  const server = http.createServer((request, response) => {
+  // Node checks the header and request deadlines on this interval (30 s by default): at 1 s,
+  // a silent connection is closed about 5 s after it opened.
+  const server = http.createServer({ connectionsCheckingInterval: 1_000 }, (request, response) => {
     const path = (request.url ?? '/').split('?')[0];
     if (request.method !== 'GET' && request.method !== 'HEAD') {
       response.writeHead(405, { allow: 'GET, HEAD', 'content-type': 'text/plain' });
@@ -297,6 +308,8 @@ export async function serveMetrics(options: MetricsServerOptions): Promise<http.
   server.headersTimeout = 5_000;
   server.requestTimeout = 10_000;
   server.maxConnections = METRICS_MAX_CONNECTIONS;
+  // A connection that sends nothing more, mid-request or between requests.
+  server.timeout = 10_000;
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen({ host: options.host, port: options.port }, () => {

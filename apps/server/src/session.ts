@@ -191,9 +191,10 @@ export const serveClient: SessionHandler<ConnectionContext> = (
     maxBytes: PROXY_HEADER_MAX_BYTES,
   }).then((read) => {
     if (!read.ok) {
-      metrics?.counters.proxyFailure(read.failure);
-      control.closeReason('proxy-header', read.reason);
+      // A server closing cuts those still sending their header: not their failure.
       if (!closing) {
+        control.closeReason('proxy-header', read.reason);
+        metrics?.counters.proxyFailure(read.failure);
         log.event('warning', 'bad clients closed', () => `Closing ${who()}: ${read.reason}`);
       }
       socket.destroy();
@@ -203,8 +204,10 @@ export const serveClient: SessionHandler<ConnectionContext> = (
     if (source !== undefined) {
       context.address = displayAddress(source.address);
       context.port = source.port;
-      control.setSummaryData(context);
     }
+    // The summary's data says the connection was opened in the log, under which name: the
+    // main thread writes the closed line only then.
+    control.setSummaryData(context);
     logOpened(log, context);
     serve(socket, context, control, read.rest);
   });
