@@ -58,6 +58,7 @@ describe('parseServerArgs', () => {
     [['--metrics-host', '127.0.0.1'], '--metrics-host needs --metrics-port'],
     [['--metrics-port', '9464', '--metrics-host', 'localhost'], 'invalid --metrics-host localhost'],
     [['--metrics-port', '70000'], 'metrics port'],
+    [['--metrics-port'], '--metrics-port needs a port number'],
   ])('refuses %j in one line', async (args, message) => {
     const parsing = parseServerArgs(args);
     await expect(parsing).rejects.toThrow(UsageError);

@@ -227,6 +227,11 @@ function deploymentOptions(parsed: Record<string, unknown>): DeploymentOptions {
       throw new UsageError((err as Error).message);
     }
   }
+  // yargs gives a number option with no value as undefined: `--metrics-port` alone must not
+  // quietly mean "no metrics".
+  if ('metrics-port' in parsed && parsed['metrics-port'] === undefined) {
+    throw new UsageError('--metrics-port needs a port number (0: any free port)');
+  }
   const host = parsed['metrics-host'];
   if (host !== undefined && (typeof host !== 'string' || isIP(host) === 0)) {
     throw new UsageError(
