@@ -116,7 +116,8 @@ describe('StreamTransport', () => {
       client.write(burst);
       await sleep(2);
     }
-    await sleep(50);
+    // The server stops reading once its unsent answers pass the limit: wait for it.
+    while (!accepted.isPaused()) await sleep(10);
     expect(accepted.isPaused()).toBe(true);
     // The server holds about one chunk's answers beyond its buffer, not the 200 MB.
     const held = accepted.writableLength + accepted.readableLength;
@@ -127,7 +128,9 @@ describe('StreamTransport', () => {
     const readBefore = accepted.bytesRead;
     client.resume();
     await once(accepted, 'drain');
-    await sleep(50);
+    // Reading starts again on a later turn of the event loop (and on a busy machine, later
+    // still): wait for it rather than for a fixed time.
+    while (accepted.bytesRead <= readBefore) await sleep(10);
     expect(accepted.bytesRead).toBeGreaterThan(readBefore);
   });
 
