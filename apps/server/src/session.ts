@@ -161,7 +161,10 @@ export const serveClient: SessionHandler<ConnectionContext> = (
   context,
   control,
 ) => {
-  const { log, config, metrics } = threadState(control.data);
+  const state = threadState(control.data);
+  const { log, config, metrics } = state;
+  // Reads the context when a line is written: behind a proxy it names the client once the
+  // header has been read.
   const who = () => `${context.address} port ${context.port}`;
   // The pool listens for errors already; this listener is only for the debug line.
   if (log.enabled('debug')) {
@@ -175,7 +178,7 @@ export const serveClient: SessionHandler<ConnectionContext> = (
   }
   if (metrics !== undefined) control.setThreadReport(metrics.collect);
   if (!config.proxyProtocol) {
-    serve(socket, context, control, undefined);
+    serve(socket, state, who, control, undefined);
     return;
   }
   // Behind a proxy the first bytes are its header, read here (a socket that has read
@@ -209,7 +212,7 @@ export const serveClient: SessionHandler<ConnectionContext> = (
     // main thread writes the closed line only then.
     control.setSummaryData(context);
     logOpened(log, context);
-    serve(socket, context, control, read.rest);
+    serve(socket, state, who, control, read.rest);
   });
 };
 
@@ -237,12 +240,12 @@ export function logOpened(log: Log, context: ConnectionContext): void {
 
 function serve(
   socket: Socket,
-  context: ConnectionContext,
+  state: ThreadState,
+  who: () => string,
   control: SessionControl,
   firstBytes: Uint8Array | undefined,
 ): void {
-  const { log, answer, config, tls, metrics } = threadState(control.data);
-  const who = () => `${context.address} port ${context.port}`;
+  const { log, answer, config, tls, metrics } = state;
   let timed: SessionMetrics | undefined;
   if (metrics !== undefined) {
     timed = { counters: metrics.counters, receivedAt: () => connection.receivedAt };
