@@ -51,7 +51,11 @@ class MergedHistogram {
     this.help = help;
     this.#bounds = bounds;
     this.#labels = labels;
-    this.#series = labels.map(() => ({ counts: new Array(bounds.length + 1).fill(0), sum: 0 }));
+    this.#series = this.#empty();
+  }
+
+  #empty(): { counts: number[]; sum: number }[] {
+    return this.#labels.map(() => ({ counts: new Array(this.#bounds.length + 1).fill(0), sum: 0 }));
   }
 
   /** Adds counts (one per bucket and +Inf, for the label at `index`) and their sum. */
@@ -97,10 +101,7 @@ class MergedHistogram {
   }
 
   reset(): void {
-    this.#series = this.#labels.map(() => ({
-      counts: new Array(this.#bounds.length + 1).fill(0),
-      sum: 0,
-    }));
+    this.#series = this.#empty();
   }
 }
 

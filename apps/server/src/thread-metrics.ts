@@ -80,43 +80,39 @@ type RequestEvent = Extract<ServerSessionEvent, { type: 'request' }>;
  * metrics.request(event, performance.now() - connection.receivedAt);
  */
 export class ThreadMetrics {
-  #requests = new Array<number>(WIRES.length * COMMANDS.length * 2).fill(0);
-  #latencyCounts = new Array<number>(WIRES.length * LATENCY_SLOTS).fill(0);
-  #latencySums = new Array<number>(WIRES.length).fill(0);
-  #handshakeFailures: Record<string, number> = {};
-  #sessionErrors: Record<string, number> = {};
-  #proxyFailures: Record<string, number> = {};
+  // What has been counted since the last report; the report takes it whole.
+  #counts = emptyCounts();
   #changed = false;
   #sessions = -1;
+
   /** Counts an answered request and how long it took in the server (ms; NaN: unknown). */
   request(event: RequestEvent, latencyMs: number): void {
-    const slot = requestSlot(
-      event.wire === 'framed' ? 0 : 1,
-      COMMAND_INDEX[event.command],
-      event.ok,
-    );
-    this.#requests[slot] = (this.#requests[slot] as number) + 1;
+    const counts = this.#counts;
+    const wire = event.wire === 'framed' ? 0 : 1;
+    const slot = requestSlot(wire, COMMAND_INDEX[event.command], event.ok);
+    counts.requests[slot] = (counts.requests[slot] as number) + 1;
     this.#changed = true;
     if (!(latencyMs >= 0)) return;
-    const wire = event.wire === 'framed' ? 0 : 1;
     let bucket = 0;
     while (bucket < BUCKETS_MS.length && latencyMs > (BUCKETS_MS[bucket] as number)) bucket += 1;
     const index = wire * LATENCY_SLOTS + bucket;
-    this.#latencyCounts[index] = (this.#latencyCounts[index] as number) + 1;
-    this.#latencySums[wire] = (this.#latencySums[wire] as number) + latencyMs / 1000;
+    counts.latencyCounts[index] = (counts.latencyCounts[index] as number) + 1;
+    counts.latencySums[wire] = (counts.latencySums[wire] as number) + latencyMs / 1000;
   }
 
   /** Counts a refused connection: before its keys were agreed, or after. */
   refused(code: string, handshake: boolean): void {
-    const into = handshake ? this.#handshakeFailures : this.#sessionErrors;
-    const reason = reasonLabel(code);
-    into[reason] = (into[reason] ?? 0) + 1;
-    this.#changed = true;
+    const counts = this.#counts;
+    this.#bump(handshake ? counts.handshakeFailures : counts.sessionErrors, reasonLabel(code));
   }
 
   /** Counts a connection closed for its PROXY protocol header (`timeout`, `invalid`, ...). */
   proxyFailure(reason: string): void {
-    this.#proxyFailures[reason] = (this.#proxyFailures[reason] ?? 0) + 1;
+    this.#bump(this.#counts.proxyFailures, reason);
+  }
+
+  #bump(byReason: Record<string, number>, reason: string): void {
+    byReason[reason] = (byReason[reason] ?? 0) + 1;
     this.#changed = true;
   }
 
@@ -126,23 +122,22 @@ export class ThreadMetrics {
    */
   collect(sessions: number): ThreadMetricsReport | undefined {
     if (!this.#changed && sessions === this.#sessions) return undefined;
-    const report: ThreadMetricsReport = {
-      requests: this.#requests,
-      latencyCounts: this.#latencyCounts,
-      latencySums: this.#latencySums,
-      handshakeFailures: this.#handshakeFailures,
-      sessionErrors: this.#sessionErrors,
-      proxyFailures: this.#proxyFailures,
-      sessions,
-    };
-    this.#requests = new Array<number>(report.requests.length).fill(0);
-    this.#latencyCounts = new Array<number>(report.latencyCounts.length).fill(0);
-    this.#latencySums = new Array<number>(report.latencySums.length).fill(0);
-    this.#handshakeFailures = {};
-    this.#sessionErrors = {};
-    this.#proxyFailures = {};
+    const report: ThreadMetricsReport = { ...this.#counts, sessions };
+    this.#counts = emptyCounts();
     this.#changed = false;
     this.#sessions = sessions;
     return report;
   }
+}
+
+/** The counters of a report, all at zero. */
+function emptyCounts(): Omit<ThreadMetricsReport, 'sessions'> {
+  return {
+    requests: new Array<number>(WIRES.length * COMMANDS.length * 2).fill(0),
+    latencyCounts: new Array<number>(WIRES.length * LATENCY_SLOTS).fill(0),
+    latencySums: new Array<number>(WIRES.length).fill(0),
+    handshakeFailures: {},
+    sessionErrors: {},
+    proxyFailures: {},
+  };
 }
