@@ -139,12 +139,9 @@ export function resolvePoolOptions(options: PoolOptions = {}): ResolvedPoolOptio
     closeTimeout: nonNegativeNumber('closeTimeout', options.closeTimeout, 5_000),
     data: options.data,
     resourceLimits: resourceLimits(options.resourceLimits),
-    onReport: callback('onReport', options.onReport) as ResolvedPoolOptions['onReport'],
+    onReport: callback('onReport', options.onReport),
     reportInterval: reportInterval(options.reportInterval),
-    onThreadExit: callback(
-      'onThreadExit',
-      options.onThreadExit,
-    ) as ResolvedPoolOptions['onThreadExit'],
+    onThreadExit: callback('onThreadExit', options.onThreadExit),
   };
 }
 
@@ -159,12 +156,16 @@ function reportInterval(value: unknown): number {
   return ms;
 }
 
-function callback(name: string, value: unknown): ((...args: never[]) => unknown) | undefined {
+// Typed as the option is, checked for callers without types.
+function callback<T extends (...args: never[]) => unknown>(
+  name: string,
+  value: T | undefined,
+): T | undefined {
   if (value === undefined) return undefined;
   if (typeof value !== 'function') {
     throw new TypeError(`options.${name} must be a function, got ${typeof value}`);
   }
-  return value as (...args: never[]) => unknown;
+  return value;
 }
 
 function resourceLimits(value: unknown): ResourceLimits | undefined {
