@@ -78,8 +78,7 @@ if (import.meta.main) {
     summaryMain('attack', {
       parse: parseAttackArgs,
       run: runAttack,
-      render: (summary: AttackSummary, options: AttackCommandOptions) =>
-        options.json ? `${JSON.stringify(summary)}\n` : renderAttackSummary(summary),
+      render: renderAttackSummary,
     }),
   );
 }

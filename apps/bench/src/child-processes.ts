@@ -188,12 +188,16 @@ export function stopChildrenOnSignals(): void {
   process.once('SIGTERM', onSignal);
 }
 
-/** A bench tool that parses its command line, runs, and prints one summary. */
-export interface SummaryTool<Options, Summary> {
+/**
+ * A bench tool that parses its command line, runs, and prints one summary: as text, or as one
+ * JSON line with `--json`.
+ */
+export interface SummaryTool<Options extends { json: boolean }, Summary> {
   /** Resolves `undefined` when `--help` was answered; throws for a command-line mistake. */
   parse(args: readonly string[]): Promise<Options | undefined>;
   run(options: Options): Promise<Summary>;
-  render(summary: Summary, options: Options): string;
+  /** The summary as text, for a reader. */
+  render(summary: Summary): string;
 }
 
 /**
@@ -204,7 +208,7 @@ export interface SummaryTool<Options, Summary> {
  * @example
  * if (import.meta.main) await runTool('soak', summaryMain('soak', { parse, run, render }));
  */
-export function summaryMain<Options, Summary>(
+export function summaryMain<Options extends { json: boolean }, Summary>(
   name: string,
   tool: SummaryTool<Options, Summary>,
 ): () => Promise<number> {
@@ -218,7 +222,8 @@ export function summaryMain<Options, Summary>(
     }
     if (options === undefined) return 0;
     stopChildrenOnSignals();
-    process.stdout.write(tool.render(await tool.run(options), options));
+    const summary = await tool.run(options);
+    process.stdout.write(options.json ? `${JSON.stringify(summary)}\n` : tool.render(summary));
     return 0;
   };
 }

@@ -89,8 +89,7 @@ if (import.meta.main) {
     summaryMain('soak', {
       parse: parseSoakArgs,
       run: runSoak,
-      render: (summary: SoakSummary, options: SoakCommandOptions) =>
-        options.json ? `${JSON.stringify(summary)}\n` : renderSoakSummary(summary),
+      render: renderSoakSummary,
     }),
   );
 }
