@@ -27,10 +27,17 @@ export const CLOSING = 'closing';
 
 /**
  * What a session task resolves with when the thread's anchor is let go: the thread holds no
- * session any more. Any other result of a session task is the id of the thread that took the
- * socket (never 0: the main thread's).
+ * session any more. Any other number a session task gives is the id of the thread that took
+ * the socket (never 0: the main thread's).
  */
 export const RELEASED = 0;
+
+/**
+ * What a session task resolves with: the summary of a session that ended while its task was
+ * still pending (a short connection), or a thread id ({@link RELEASED} for the anchor), its
+ * session's end then reported in an {@link EndedReport}.
+ */
+export type SessionResult = number | SessionSummary;
 
 /** The key that tells an {@link EndedReport} from anything else a thread might post. */
 export const ENDED = 'rtt.pool.ended';

@@ -3,6 +3,7 @@ import { closeSync, openSync } from 'node:fs';
 import type { Socket } from 'node:net';
 import { devNull } from 'node:os';
 import { extname } from 'node:path';
+import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { BroadcastChannel, threadId } from 'node:worker_threads';
 import { Piscina } from 'piscina';
@@ -15,6 +16,7 @@ import {
   RELEASED,
   REPORT,
   SESSION_MESSAGE,
+  type SessionResult,
   TASK_MESSAGE,
   type TaskMessage,
   type ThreadReport,
@@ -50,8 +52,8 @@ interface Held {
 
 /**
  * All the main thread keeps of a connection in a thread: how to resolve `adopt()`, and which
- * thread took it (0 until the thread's answer is here, and for the one connection per thread
- * whose task stays pending as the thread's anchor: piscina counts and watches that one).
+ * thread took it (0 while its task is pending: a young connection, or the one per thread whose
+ * task stays pending as the thread's anchor; piscina counts and watches those).
  */
 class Open {
   thread = 0;
@@ -77,7 +79,10 @@ type SocketInternals = Socket & { _handle?: { fd?: number; close?: () => void } 
  * thread, and the socket's handle left open in this thread with nobody to close it (the
  * client sits in CLOSE-WAIT for ever and the task never ends). Opening and closing the null
  * device first tells, for two system calls, whether a descriptor is free; only this thread
- * opens descriptors (it accepts), so the answer holds until the move.
+ * opens descriptors (it accepts), so the answer holds until the move. The pool asks only
+ * while descriptors have run short lately ({@link SCARCE_MS}): a move that went nowhere is
+ * also seen after the fact, and those two system calls were 5% of what a connection cost the
+ * accepting thread.
  */
 function noDescriptorLeft(): string | undefined {
   try {
@@ -89,6 +94,13 @@ function noDescriptorLeft(): string | undefined {
     return undefined;
   }
 }
+
+/**
+ * How long after a move failed for want of a descriptor every move is checked first (ms). A
+ * failed move leaves piscina a task that never ends (its message went nowhere): one per
+ * shortage, not one per connection.
+ */
+const SCARCE_MS = 1_000;
 
 // The worker entry sits beside this file with the same extension: worker.ts when run from
 // source, worker.js / worker.cjs once built.
@@ -131,6 +143,8 @@ export class ConnectionPool<TContext = unknown, TTask = unknown, TResult = unkno
   #completed = 0;
   #connections = 0;
   #dropped = 0;
+  /** Until when each move is checked for a free descriptor first (see noDescriptorLeft). */
+  #checkDescriptorsUntil = 0;
   #closing: Promise<void> | undefined;
 
   constructor(options: PoolOptions = {}) {
@@ -263,15 +277,19 @@ export class ConnectionPool<TContext = unknown, TTask = unknown, TResult = unkno
     }
   }
 
-  // While the thread takes the socket this keeps piscina's task and a pair of callbacks; once
-  // it has, only an `Open` in `#open` is left (see worker.ts for the one anchor per thread).
+  // While the connection is young this keeps piscina's task and a pair of callbacks: a short
+  // one ends with its task. Once the thread has let the task go, only an `Open` in `#open` is
+  // left (see worker.ts, and for the one anchor per thread).
   #dispatch(socket: Socket, context: unknown, resolve: (summary: SessionSummary) => void): void {
-    const noDescriptor = noDescriptorLeft();
-    if (noDescriptor !== undefined) {
-      socket.destroy();
-      this.#dropped += 1;
-      resolve(emptySummary('no-descriptor', noDescriptor));
-      return;
+    if (performance.now() < this.#checkDescriptorsUntil) {
+      const noDescriptor = noDescriptorLeft();
+      if (noDescriptor !== undefined) {
+        this.#checkDescriptorsUntil = performance.now() + SCARCE_MS;
+        socket.destroy();
+        this.#dropped += 1;
+        resolve(emptySummary('no-descriptor', noDescriptor));
+        return;
+      }
     }
     const handle = (socket as SocketInternals)._handle;
     const transferList = [socket];
@@ -279,7 +297,10 @@ export class ConnectionPool<TContext = unknown, TTask = unknown, TResult = unkno
     this.#open.set(id, new Open(resolve));
     this.#connections += 1;
     this.#pending += 1;
-    const run = this.#submit<number>({ kind: SESSION_MESSAGE, id, socket, context }, transferList);
+    const run = this.#submit<SessionResult>(
+      { kind: SESSION_MESSAGE, id, socket, context },
+      transferList,
+    );
     // Once moved, the socket left here is a destroyed shell, yet piscina keeps the transfer
     // list until the task ends: let go of the shell now. A socket still waiting in a queue to
     // move is kept.
@@ -292,6 +313,7 @@ export class ConnectionPool<TContext = unknown, TTask = unknown, TResult = unkno
       // with the threads.
       if (typeof handle?.fd === 'number' && handle.fd >= 0) {
         handle.close?.();
+        this.#checkDescriptorsUntil = performance.now() + SCARCE_MS;
         this.#dropped += 1;
         this.#finish(
           id,
@@ -301,8 +323,9 @@ export class ConnectionPool<TContext = unknown, TTask = unknown, TResult = unkno
       }
     }
     run.then(
-      (thread) => {
-        if (thread !== RELEASED) this.#adopted(id, thread);
+      (result) => {
+        if (typeof result !== 'number') this.#finish(id, result);
+        else if (result !== RELEASED) this.#adopted(id, result);
       },
       (err: unknown) => {
         if (unsent !== undefined && !unsent.destroyed) unsent.destroy();

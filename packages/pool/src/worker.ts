@@ -10,6 +10,7 @@ import {
   RELEASED,
   REPORT,
   SESSION_MESSAGE,
+  type SessionResult,
   type TaskMessage,
   type ThreadReport,
 } from './messages.ts';
@@ -59,50 +60,112 @@ function loadSession(): Promise<SessionHandler> {
 // session of the thread.
 if (config.session !== undefined) sessionHandler = loadSession();
 
-// A session's piscina task ends as soon as the thread has the socket (its result is this
-// thread's id); the session's end is reported later on `parentPort`, in batches. Kept pending
-// for the whole connection, piscina's task cost about 2 KiB per held connection (its records,
-// promises and message on both threads). One task per thread, the anchor, stays pending while
-// the thread holds any session: piscina then counts the thread busy and does not end it after
+// A session's piscina task stays pending while its connection is young: a connection that
+// closes within that time (a client that connects, asks and goes) has its summary as its task's
+// result, one message back to the pool's thread rather than two (measured: each message
+// between threads costs both threads a wake-up, most of what a short connection costs the
+// pool). A task still pending after one to two sweeps resolves with this thread's id, and its
+// session's end is reported later on `parentPort`, in batches: kept pending for the whole
+// connection, piscina's task cost about 2 KiB per held connection (its records, promises and
+// message on both threads). One task per thread, the anchor, stays pending while the thread
+// holds any session: piscina then counts the thread busy and does not end it after
 // `idleTimeout`, and a thread that dies still rejects a task, which the pool hears of.
-let anchor: ((result: number) => void) | undefined;
+const SWEEP_MS = 200;
+type Settle = (result: SessionResult) => void;
+let young = new Map<number, Settle>();
+let aging = new Map<number, Settle>();
+let sweeper: NodeJS.Timeout | undefined;
+let anchor: Settle | undefined;
 let ended: (number | SessionSummary)[] = [];
 
+// Two generations, so that a task waits between one and two periods with no clock read.
+function sweep(): void {
+  const due = aging;
+  aging = young;
+  young = new Map();
+  for (const settle of due.values()) {
+    if (anchor === undefined) anchor = settle;
+    else settle(threadId);
+  }
+  if (aging.size === 0) {
+    clearInterval(sweeper);
+    sweeper = undefined;
+  }
+}
+
+function pendingTask(id: number): Settle | undefined {
+  const settle = young.get(id);
+  if (settle !== undefined) {
+    young.delete(id);
+    return settle;
+  }
+  const older = aging.get(id);
+  if (older !== undefined) aging.delete(id);
+  return older;
+}
+
+// Tasks to settle on the next turn, each followed by its result.
+let settling: (Settle | SessionResult)[] = [];
+
 const sessionEnded = (summary: SessionSummary, id: number): void => {
-  if (ended.length === 0) setImmediate(report);
+  // On the next turn, as one batch: the handler's own 'close' listeners run first (what they
+  // count goes in the thread's last report), and ends that come together go together.
+  if (ended.length === 0 && settling.length === 0) setImmediate(report);
+  const settle = pendingTask(id);
+  // Data the handler gave may not survive the trip (a function in it): it goes in a report,
+  // which can drop it, rather than as piscina's result, which would fail.
+  if (settle !== undefined && summary.data === undefined) {
+    settling.push(settle, summary);
+    return;
+  }
   ended.push(id, summary);
+  if (settle !== undefined) settling.push(settle, threadId);
 };
 
 function report(): void {
-  const message: EndedReport = { [ENDED]: ended };
-  const sent = ended;
-  ended = [];
-  try {
-    parentPort?.postMessage(message);
-  } catch {
-    // A summary that cannot be cloned (a handler's setSummaryData with a function in it)
-    // must not end the thread and every session on it: the summaries go without their data.
-    for (let i = 1; i < sent.length; i += 2) {
-      const summary = sent[i] as SessionSummary;
-      if (summary.data !== undefined) {
-        delete summary.data;
-        summary.error ??= 'its summary data could not be sent between threads';
+  if (ended.length > 0) {
+    const message: EndedReport = { [ENDED]: ended };
+    const sent = ended;
+    ended = [];
+    try {
+      parentPort?.postMessage(message);
+    } catch {
+      // A summary that cannot be cloned (a handler's setSummaryData with a function in it)
+      // must not end the thread and every session on it: the summaries go without their data.
+      for (let i = 1; i < sent.length; i += 2) {
+        const summary = sent[i] as SessionSummary;
+        if (summary.data !== undefined) {
+          delete summary.data;
+          summary.error ??= 'its summary data could not be sent between threads';
+        }
       }
+      parentPort?.postMessage(message);
     }
-    parentPort?.postMessage(message);
   }
-  // Only after the summaries: a thread let go may be ended at once (idleTimeout: 0), and what
-  // it posted before is still delivered.
+  // Everything below may let the thread go, and a thread let go may be ended at once
+  // (idleTimeout: 0): what it posted before is still delivered, so the summaries and what its
+  // sessions counted go first.
+  if (sessions.size === 0) sessions.flushReport();
+  const batch = settling;
+  settling = [];
+  for (let i = 0; i + 1 < batch.length; i += 2) {
+    (batch[i] as Settle)(batch[i + 1] as SessionResult);
+  }
   if (sessions.size === 0 && anchor !== undefined) {
-    // The thread may end once let go: what its sessions counted goes first.
-    sessions.flushReport();
     const release = anchor;
     anchor = undefined;
     release(RELEASED);
   }
 }
 
-function adopted(message: TaskMessage & { kind: typeof SESSION_MESSAGE }, handler: SessionHandler) {
+function adopted(
+  message: TaskMessage & { kind: typeof SESSION_MESSAGE },
+  handler: SessionHandler,
+): Promise<SessionResult> {
+  const task = new Promise<SessionResult>((settle) => {
+    young.set(message.id, settle);
+  });
+  sweeper ??= setInterval(sweep, SWEEP_MS).unref();
   startSession(
     handler,
     message.socket,
@@ -113,10 +176,7 @@ function adopted(message: TaskMessage & { kind: typeof SESSION_MESSAGE }, handle
     message.id,
     sessionEnded,
   );
-  if (anchor !== undefined) return threadId;
-  return new Promise<number>((resolve) => {
-    anchor = resolve;
-  });
+  return task;
 }
 
 export default function poolTask(message: TaskMessage): unknown {

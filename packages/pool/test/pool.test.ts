@@ -59,6 +59,41 @@ describe('adopt', () => {
     expect(summary?.threadId).toBe(Number(echoed.split(':')[0]));
   });
 
+  it('summarises a connection that ends at once and one held past the thread letting go of its task', async () => {
+    // A young connection's summary comes back as its task's result, a held one's in the
+    // thread's batched reports once its task has been let go (200 to 400 ms): the same either way.
+    const p = pool({ threads: 1 });
+    const server = await served(p, () => ({ mode: 'no-data' }));
+    const short = await connect(server.port);
+    const held = await connect(server.port);
+    for (const client of [short, held]) client.socket.write('ab');
+    const [shortEcho, heldEcho] = await Promise.all([short.next(), held.next()]);
+    short.socket.end();
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    held.socket.write('cde');
+    await held.next();
+    held.socket.end();
+    const [shortSummary, heldSummary] = await Promise.all(server.summaries);
+    const thread = Number(shortEcho.split(':')[0]);
+    expect(shortSummary).toMatchObject({
+      requests: 1,
+      bytesIn: 2,
+      closedBy: 'peer',
+      threadId: thread,
+    });
+    expect(shortSummary?.bytesOut).toBe(shortEcho.length);
+    expect(heldSummary).toMatchObject({
+      requests: 2,
+      bytesIn: 5,
+      closedBy: 'peer',
+      threadId: thread,
+    });
+    expect(heldSummary?.durationMs).toBeGreaterThan(400);
+    expect(heldEcho).toBe(`${thread}:ab`);
+    expect(shortSummary).not.toHaveProperty('data');
+    expect(p.stats).toMatchObject({ connections: 0, completed: 2 });
+  });
+
   it('serves many connections at once, on no more threads than the cores', async () => {
     const p = pool({ threads: 32, activeThreads: 2 });
     const server = await served(p);
