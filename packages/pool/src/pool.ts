@@ -71,7 +71,15 @@ interface ThreadState {
 }
 
 /** The parts of Node's socket internals the pool looks at to see a move that went nowhere. */
-type SocketInternals = Socket & { _handle?: { fd?: number; close?: () => void } | null };
+type SocketHandle = { fd?: number; close?: () => void } | null | undefined;
+type SocketInternals = Socket & { _handle?: SocketHandle };
+
+/** A socket handed to piscina to move: its handle, and the transfer list piscina keeps. */
+interface Move {
+  socket: Socket;
+  handle: SocketHandle;
+  transferList: Socket[];
+}
 
 /**
  * Moving a socket to a thread needs one more file descriptor for a moment. Without one, Node
@@ -143,6 +151,8 @@ export class ConnectionPool<TContext = unknown, TTask = unknown, TResult = unkno
   #completed = 0;
   #connections = 0;
   #dropped = 0;
+  /** Sockets piscina holds in its queue, to move once a thread takes their task. */
+  readonly #queuedMoves = new Map<number, Move>();
   /** Until when each move is checked for a free descriptor first (see noDescriptorLeft). */
   #checkDescriptorsUntil = 0;
   #closing: Promise<void> | undefined;
@@ -176,7 +186,7 @@ export class ConnectionPool<TContext = unknown, TTask = unknown, TResult = unkno
       // connections are counted here.
       usage: (worker) => worker.currentUsage + (this.#threads.get(worker.id ?? -1)?.sessions ?? 0),
       // Called from inside piscina's dispatch loop: release on the next microtask.
-      onDequeued: () => queueMicrotask(() => this.#release()),
+      onDequeued: () => queueMicrotask(() => this.#dequeued()),
     });
     const workerData: PoolWorkerData = {
       session: this.options.session,
@@ -301,34 +311,18 @@ export class ConnectionPool<TContext = unknown, TTask = unknown, TResult = unkno
       { kind: SESSION_MESSAGE, id, socket, context },
       transferList,
     );
-    // Once moved, the socket left here is a destroyed shell, yet piscina keeps the transfer
-    // list until the task ends: let go of the shell now. A socket still waiting in a queue to
-    // move is kept.
-    let unsent: Socket | undefined = socket;
-    if (socket.destroyed) {
-      transferList.length = 0;
-      unsent = undefined;
-      // A move that went nowhere leaves the handle open here (see noDescriptorLeft): close
-      // it, and end this connection now; piscina's task for it never starts and is dropped
-      // with the threads.
-      if (typeof handle?.fd === 'number' && handle.fd >= 0) {
-        handle.close?.();
-        this.#checkDescriptorsUntil = performance.now() + SCARCE_MS;
-        this.#dropped += 1;
-        this.#finish(
-          id,
-          emptySummary('transfer-failed', 'the socket could not be moved to a thread'),
-          false,
-        );
-      }
-    }
+    // A socket piscina queued (a thread is starting) moves later, when a thread takes the
+    // task: it is looked at again then (see #moved).
+    const move: Move = { socket, handle, transferList };
+    if (!this.#moved(id, move)) this.#queuedMoves.set(id, move);
     run.then(
       (result) => {
         if (typeof result !== 'number') this.#finish(id, result);
         else if (result !== RELEASED) this.#adopted(id, result);
       },
       (err: unknown) => {
-        if (unsent !== undefined && !unsent.destroyed) unsent.destroy();
+        this.#queuedMoves.delete(id);
+        if (!socket.destroyed) socket.destroy();
         const open = this.#open.get(id);
         // A connection a thread has taken ends with its thread's 'exit', not here.
         if (open === undefined || open.thread !== 0) return;
@@ -336,6 +330,38 @@ export class ConnectionPool<TContext = unknown, TTask = unknown, TResult = unkno
         this.#finish(id, emptySummary(this.#lostReason(), detail));
       },
     );
+  }
+
+  /**
+   * Whether connection `id`'s socket has left this thread (it is a destroyed shell then). Once
+   * moved, piscina still keeps the transfer list until the task ends: the shell is let go now.
+   * A move that went nowhere leaves the handle open here (see noDescriptorLeft): it is closed,
+   * and the connection ended now; piscina's task for it never starts and is dropped with the
+   * threads.
+   */
+  #moved(id: number, move: Move): boolean {
+    if (!move.socket.destroyed) return false;
+    move.transferList.length = 0;
+    const { handle } = move;
+    if (typeof handle?.fd === 'number' && handle.fd >= 0) {
+      handle.close?.();
+      this.#checkDescriptorsUntil = performance.now() + SCARCE_MS;
+      this.#dropped += 1;
+      this.#finish(
+        id,
+        emptySummary('transfer-failed', 'the socket could not be moved to a thread'),
+        false,
+      );
+    }
+    return true;
+  }
+
+  /** A task left piscina's queue for a thread: its socket has moved, or failed to. */
+  #dequeued(): void {
+    for (const [id, move] of this.#queuedMoves) {
+      if (this.#moved(id, move)) this.#queuedMoves.delete(id);
+    }
+    this.#release();
   }
 
   #lostReason(): string {

@@ -172,10 +172,6 @@ function adopted(
   message: TaskMessage & { kind: typeof SESSION_MESSAGE },
   handler: SessionHandler,
 ): Promise<SessionResult> {
-  const task = new Promise<SessionResult>((settle) => {
-    young.set(message.id, settle);
-  });
-  sweeper ??= setInterval(sweep, SWEEP_MS).unref();
   startSession(
     handler,
     message.socket,
@@ -186,6 +182,12 @@ function adopted(
     message.id,
     sessionEnded,
   );
+  // After the session has started, so that a task is young only with a live session ('close',
+  // and so the session's end, comes on a later turn).
+  const task = new Promise<SessionResult>((settle) => {
+    young.set(message.id, settle);
+  });
+  sweeper ??= setInterval(sweep, SWEEP_MS).unref();
   return task;
 }
 
