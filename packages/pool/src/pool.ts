@@ -74,7 +74,7 @@ interface ThreadState {
 type SocketHandle = { fd?: number; close?: () => void } | null | undefined;
 type SocketInternals = Socket & { _handle?: SocketHandle };
 
-/** A socket handed to piscina to move: its handle, and the transfer list piscina keeps. */
+/** A socket piscina holds in its queue: its handle, and the transfer list piscina keeps. */
 interface Move {
   socket: Socket;
   handle: SocketHandle;
@@ -313,8 +313,9 @@ export class ConnectionPool<TContext = unknown, TTask = unknown, TResult = unkno
     );
     // A socket piscina queued (a thread is starting) moves later, when a thread takes the
     // task: it is looked at again then (see #moved).
-    const move: Move = { socket, handle, transferList };
-    if (!this.#moved(id, move)) this.#queuedMoves.set(id, move);
+    if (!this.#moved(id, socket, handle, transferList)) {
+      this.#queuedMoves.set(id, { socket, handle, transferList });
+    }
     run.then(
       (result) => {
         if (typeof result !== 'number') this.#finish(id, result);
@@ -339,10 +340,9 @@ export class ConnectionPool<TContext = unknown, TTask = unknown, TResult = unkno
    * and the connection ended now; piscina's task for it never starts and is dropped with the
    * threads.
    */
-  #moved(id: number, move: Move): boolean {
-    if (!move.socket.destroyed) return false;
-    move.transferList.length = 0;
-    const { handle } = move;
+  #moved(id: number, socket: Socket, handle: SocketHandle, transferList: Socket[]): boolean {
+    if (!socket.destroyed) return false;
+    transferList.length = 0;
     if (typeof handle?.fd === 'number' && handle.fd >= 0) {
       handle.close?.();
       this.#checkDescriptorsUntil = performance.now() + SCARCE_MS;
@@ -358,8 +358,8 @@ export class ConnectionPool<TContext = unknown, TTask = unknown, TResult = unkno
 
   /** A task left piscina's queue for a thread: its socket has moved, or failed to. */
   #dequeued(): void {
-    for (const [id, move] of this.#queuedMoves) {
-      if (this.#moved(id, move)) this.#queuedMoves.delete(id);
+    for (const [id, { socket, handle, transferList }] of this.#queuedMoves) {
+      if (this.#moved(id, socket, handle, transferList)) this.#queuedMoves.delete(id);
     }
     this.#release();
   }
