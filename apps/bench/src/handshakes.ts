@@ -3,7 +3,7 @@ import type { BenchCommand } from './cli.ts';
 import { LoadStartError } from './errors.ts';
 import { withTimeout } from './hold.ts';
 import { createLatencyHistogram, recordMillis } from './latency.ts';
-import { BENCH_TLS } from './load-connection.ts';
+import { benchTlsOptions } from './load-connection.ts';
 import type { LoadResult } from './run-load.ts';
 
 /** Options for {@link runHandshakes}. */
@@ -59,7 +59,7 @@ export async function runHandshakes(options: HandshakeOptions): Promise<Handshak
     host: ip,
     port,
     timeoutMs,
-    ...(options.tls ? { tls: BENCH_TLS } : {}),
+    ...(options.tls ? { tls: benchTlsOptions() } : {}),
   };
   let histogram = createLatencyHistogram();
   let failures: Record<string, number> = {};

@@ -2,7 +2,7 @@ import { connect, type RttClient } from '@rtt/protocol/node';
 import type { BenchCommand, BenchWire } from './cli.ts';
 import { LoadStartError } from './errors.ts';
 import { createLatencyHistogram, type Histogram, recordMillis } from './latency.ts';
-import { BENCH_TLS } from './load-connection.ts';
+import { benchTlsOptions } from './load-connection.ts';
 import { inBatches } from './load-thread.ts';
 
 export interface HoldOptions {
@@ -110,7 +110,7 @@ export async function holdConnections(options: HoldOptions): Promise<HoldResult>
           port,
           wire,
           timeoutMs,
-          ...(options.tls === true ? { tls: BENCH_TLS } : {}),
+          ...(options.tls === true ? { tls: benchTlsOptions() } : {}),
         });
         opened += 1;
         options.onProgress?.(opened, failed);
