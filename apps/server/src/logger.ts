@@ -171,6 +171,11 @@ export function createLog({
       write(worst, summaryLine(suppressed));
     },
   });
+  // The level is fixed for the logger's life; winston's own check builds its list of
+  // transports on every call (two arrays), and `event` runs for each connection.
+  const shown = new Set(
+    (Object.keys(LOG_LEVELS) as LogLevel[]).filter((name) => logger.isLevelEnabled(name)),
+  );
   const at =
     (name: LogLevel) =>
     (message: string, meta?: Record<string, unknown>): void =>
@@ -182,11 +187,11 @@ export function createLog({
     info: at('info'),
     debug: at('debug'),
     event: (name, kind, message) => {
-      if (!logger.isLevelEnabled(name)) return;
+      if (!shown.has(name)) return;
       levels.set(kind, name);
       if (budget.allow(kind)) write(name, message());
     },
-    enabled: (name) => logger.isLevelEnabled(name),
+    enabled: (name) => shown.has(name),
     flush: () =>
       new Promise((resolve) => {
         budget.flush();
