@@ -6,6 +6,7 @@ import {
   parseCompareTlsArgs,
   progressLine,
   renderTlsTables,
+  roundRatios,
   type TlsHold,
   type TlsRun,
   targetsInRound,
@@ -103,12 +104,31 @@ describe('the side-by-side figures', () => {
     });
     expect(text).toContain('Medians of 1 rounds of 3 s');
     expect(text).toContain(
-      '| TLS handshakes, 8 connections cycling | handshakes/s | 950 | 1,000 | 0.95x | met | 1.000 / 3.000 | 1.000 / 3.000 | 10.0 | 10.0 | 0 |',
+      '| TLS handshakes, 8 connections cycling | handshakes/s | 950 | 1,000 | 0.95x | 0.95x | met | 1.000 / 3.000 | 1.000 / 3.000 | 10.0 | 10.0 | 0 |',
     );
-    expect(text).toContain('| 40,000 | 80,000 | 0.50x | missed | 1.250 / 3.750 | 0.500 / 1.500 |');
+    expect(text).toContain(
+      '| 40,000 | 80,000 | 0.50x | 0.50x | missed | 1.250 / 3.750 | 0.500 / 1.500 |',
+    );
     expect(text).toContain(
       '| server | 1,000 of 1,000 (1,000) | 100.0 MiB | 120.0 MiB | 20.5 KiB |',
     );
+  });
+
+  it("pairs each round's two runs, and judges the target on the median of their ratios", () => {
+    // The machine is twice as fast in round 2 for both: the medians of each server mix rounds
+    // (1,000 / 1,500 = 0.67x), the paired ratios do not (0.95x in every round).
+    const runs = [
+      run('hs', 'server', 1, 950),
+      run('hs', 'baseline', 1, 1000),
+      run('hs', 'server', 2, 1900),
+      run('hs', 'baseline', 2, 2000),
+      run('hs', 'baseline', 3, 1500),
+      run('hs', 'server', 3, 1000),
+    ];
+    expect(roundRatios(runs, 'hs')).toEqual([0.95, 0.95, 0.67]);
+    expect(roundRatios(runs.slice(0, 5), 'hs')).toEqual([0.95, 0.95]);
+    const text = renderTlsTables({ runs, hold: [], rounds: 3, durationS: 3 });
+    expect(text).toContain('| 1,000 | 1,500 | 0.67x | 0.95x (0.67x to 0.95x) | met |');
   });
 
   it('prints one progress line per run', () => {
