@@ -11,10 +11,10 @@
  * This file only runs the steps in order: the cases are in compare-cases.ts, the options in
  * compare-options.ts, the measuring in compare-measure.ts, the tables in compare-render.ts.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { programArgs } from '@rtt/cli-support';
+import { makeDirectory, programArgs } from '@rtt/cli-support';
 import { killChildren, runTool, type ServerProcess } from './child-processes.ts';
 import {
   DEFAULT_SERVER,
@@ -96,7 +96,7 @@ async function main(): Promise<number> {
   }
 
   const results = collectResults(options, { idle, runs, hold });
-  mkdirSync(dirname(options.out), { recursive: true });
+  makeDirectory(dirname(options.out));
   writeFileSync(options.out, formatResultsFile(results));
   process.stdout.write(renderTables(results));
   log(

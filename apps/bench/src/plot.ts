@@ -7,10 +7,10 @@
  *   pnpm --filter bench plot
  *   pnpm --filter bench plot -- --in results/latest.json --out-dir ../../docs
  */
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { answeredHelpOrVersion, commandLine, programArgs } from '@rtt/cli-support';
+import { answeredHelpOrVersion, commandLine, makeDirectory, programArgs } from '@rtt/cli-support';
 import { BASELINE, CONNECTION_SWEEP, DEFAULT_SERVER, POOL_SIZES_CASE } from './compare-cases.ts';
 import { findSummary, type ResultsFile } from './results.ts';
 import { barChart, lineChart } from './svg-chart.ts';
@@ -133,7 +133,7 @@ async function main(): Promise<number> {
     );
     return 1;
   }
-  mkdirSync(outDir, { recursive: true });
+  makeDirectory(outDir);
   for (const [name, svg] of Object.entries(renderCharts(results))) {
     writeFileSync(join(outDir, name), svg);
     process.stdout.write(`${join(outDir, name)}\n`);

@@ -55,7 +55,8 @@ export class CertificateMismatchError extends Error {
 }
 
 /**
- * A file the client was told to use (`--ca`, `--keylog`) cannot be read or written.
+ * A file the client was told to use (`--ca`, `--keylog`, the known-servers file) cannot be
+ * read or written, or holds nothing usable.
  *
  * @example
  * throw new ClientFileError('RTT_ERR_CA', 'cannot read the CA file ca.pem: no such file');

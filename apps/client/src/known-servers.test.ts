@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -85,6 +85,25 @@ describe('the known-servers file', () => {
     expect(statSync(file).mode & 0o777).toBe(0o600);
     expect(forgetServer(file, 'h:1')).toEqual([]);
     expect(forgetServer(join(dir, 'none'), 'h:1')).toEqual([]);
+  });
+
+  it('says in words why a file cannot be read, and never reads it as empty', () => {
+    // A directory where the file should be: checking, forgetting and remembering all refuse.
+    expect(() => checkKnownServer(dir, 'h:1', A)).toThrow(
+      expect.objectContaining({
+        code: 'RTT_ERR_KNOWN_SERVERS',
+        message: `cannot read the known-servers file ${dir}: it is a directory`,
+      }),
+    );
+    expect(() => forgetServer(dir, 'h:1')).toThrow(/it is a directory/);
+    expect(() => rememberServer(dir, 'h:1', A)).toThrow(/it is a directory/);
+  });
+
+  it.runIf(existsSync('/proc/self'))('fails at once where no folder can be made', () => {
+    // Node's recursive mkdir would spin here for ever (see makeDirectory).
+    expect(() => rememberServer('/proc/rtt-none/known_servers', 'h:1', A)).toThrow(
+      expect.objectContaining({ code: 'ENOENT' }),
+    );
   });
 
   it('warns as SSH does, with both fingerprints and how to forget the old one', () => {

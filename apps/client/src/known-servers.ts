@@ -1,14 +1,8 @@
-import {
-  appendFileSync,
-  chmodSync,
-  mkdirSync,
-  readFileSync,
-  renameSync,
-  writeFileSync,
-} from 'node:fs';
+import { appendFileSync, chmodSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { baseDir } from '@rtt/cli-support';
+import { baseDir, makeDirectory } from '@rtt/cli-support';
+import { ClientFileError } from './errors.ts';
 
 /**
  * The known-servers file: trust on first use, as SSH's `known_hosts`. One line per server,
@@ -101,15 +95,26 @@ export function parseKnownServers(text: string): KnownServer[] {
   return servers;
 }
 
+// Why a known-servers file cannot be read, in words; other codes keep Node's message.
+const READ_ERRORS: Record<string, string> = {
+  EISDIR: 'it is a directory',
+  EACCES: 'permission denied',
+  EPERM: 'permission denied',
+};
+
 function readText(file: string): string {
   try {
     return readFileSync(file, 'utf8');
   } catch (err) {
     // No file yet (nor, for ENOTDIR, its folder): every server is new. A file that exists but
     // cannot be read is an error: treating it as empty would trust a changed certificate.
-    const code = (err as NodeJS.ErrnoException).code;
+    const code = (err as NodeJS.ErrnoException).code ?? '';
     if (code === 'ENOENT' || code === 'ENOTDIR') return '';
-    throw err;
+    throw new ClientFileError(
+      'RTT_ERR_KNOWN_SERVERS',
+      `cannot read the known-servers file ${file}: ${READ_ERRORS[code] ?? (err as Error).message}`,
+      { cause: err },
+    );
   }
 }
 
@@ -140,7 +145,7 @@ const HEADER =
  * rememberServer(file, '127.0.0.1:7777', 'sha256:...');
  */
 export function rememberServer(file: string, key: string, fingerprint: string): void {
-  mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
+  makeDirectory(dirname(file), 0o700);
   const text = readText(file);
   const head = text.length === 0 ? HEADER : text.endsWith('\n') ? '' : '\n';
   appendFileSync(file, `${head}${key} ${fingerprint}\n`, { mode: 0o600 });

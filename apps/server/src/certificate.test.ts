@@ -1,5 +1,5 @@
 import { X509Certificate } from 'node:crypto';
-import { mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -105,6 +105,26 @@ describe('the server certificate', { timeout: 20_000 }, () => {
     await expect(stateCertificate({ stateDir })).rejects.toMatchObject({
       code: 'RTT_ERR_CERTIFICATE',
     });
+  });
+});
+
+describe('a state folder that cannot be made', () => {
+  it('is refused with the reason: a file in the way', async () => {
+    const file = join(temporaryFolder(), 'file');
+    writeFileSync(file, '');
+    await expect(stateCertificate({ stateDir: join(file, 'rtt') })).rejects.toThrow(
+      expect.objectContaining({
+        code: 'RTT_ERR_STATE_DIR',
+        message: expect.stringMatching(/^cannot create the state directory .*ENOTDIR/),
+      }),
+    );
+  });
+
+  // Node's recursive mkdir spins for ever on this path (see makeDirectory): the server hung.
+  it.runIf(existsSync('/proc/self'))('is refused at once under /proc', async () => {
+    await expect(stateCertificate({ stateDir: '/proc/rtt-none/state' })).rejects.toThrow(
+      expect.objectContaining({ code: 'RTT_ERR_STATE_DIR' }),
+    );
   });
 });
 

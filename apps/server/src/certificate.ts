@@ -1,8 +1,8 @@
 import { createPrivateKey, KeyObject, randomBytes, webcrypto, X509Certificate } from 'node:crypto';
-import { chmodSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { baseDir } from '@rtt/cli-support';
+import { baseDir, makeDirectory } from '@rtt/cli-support';
 import { certificateFingerprint } from '@rtt/protocol/node';
 import { CertificateError, StateDirError } from './errors.ts';
 
@@ -144,7 +144,7 @@ export async function stateCertificate({
   if (exists(certPath) && exists(keyPath)) return readCertificate(certPath, keyPath, 'kept');
 
   try {
-    mkdirSync(stateDir, { recursive: true, mode: 0o700 });
+    makeDirectory(stateDir, 0o700);
   } catch (err) {
     throw new StateDirError(
       `cannot create the state directory ${stateDir}: ${(err as Error).message}`,
@@ -164,7 +164,9 @@ function exists(path: string): boolean {
     readFileSync(path);
     return true;
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return false;
+    // ENOTDIR: a file where a folder of the path should be; making the folder says so.
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'ENOTDIR') return false;
     // Present but unreadable: readCertificate says why.
     return true;
   }
