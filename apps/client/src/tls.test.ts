@@ -90,12 +90,13 @@ describe('the TLS options', () => {
   };
 
   it('keeps Node verification with --ca, checks in verify otherwise', () => {
-    writeFileSync(join(dir, 'ca.pem'), 'PEM');
+    const pem = '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n';
+    writeFileSync(join(dir, 'ca.pem'), pem);
     const withCa = clientTlsOptions(
       { ...base, knownServers: file, ca: join(dir, 'ca.pem') },
       { notice: () => {} },
     );
-    expect(withCa.tls).toEqual({ ca: Buffer.from('PEM') });
+    expect(withCa.tls).toEqual({ ca: Buffer.from(pem) });
     const tofu = clientTlsOptions({ ...base, knownServers: file }, { notice: () => {} });
     expect(tofu.tls).toMatchObject({ rejectUnauthorized: false, verify: expect.any(Function) });
     expect(() =>
@@ -104,6 +105,14 @@ describe('the TLS options', () => {
         { notice: () => {} },
       ),
     ).toThrow(expect.objectContaining({ code: 'RTT_ERR_CA' }));
+    // Not PEM (a DER file, or the wrong file): said now, not as an untrusted server later.
+    writeFileSync(join(dir, 'passwd'), 'root:x:0:0:root:/root:/bin/sh\n');
+    expect(() =>
+      clientTlsOptions(
+        { ...base, knownServers: file, ca: join(dir, 'passwd') },
+        { notice: () => {} },
+      ),
+    ).toThrow(/holds no PEM certificate/);
   });
 
   it('appends key log lines to a 0600 file', () => {

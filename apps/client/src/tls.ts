@@ -88,8 +88,8 @@ export interface ClientTlsIo {
  * verification (chain and hostname); `--fingerprint` and trust on first use accept a
  * self-signed certificate and check it in `verify` instead. With a key log file, the file is
  * opened here (0600: it holds secrets) and `close` closes it.
- * @throws {ClientFileError} the CA file cannot be read (`RTT_ERR_CA`) or the key log file
- *   cannot be opened (`RTT_ERR_KEYLOG`)
+ * @throws {ClientFileError} the CA file cannot be read or holds no PEM certificate
+ *   (`RTT_ERR_CA`), or the key log file cannot be opened (`RTT_ERR_KEYLOG`)
  *
  * @example
  * const { tls, close } = clientTlsOptions(options, { notice });
@@ -109,6 +109,14 @@ export function clientTlsOptions(
         'RTT_ERR_CA',
         `cannot read the CA file ${options.ca}: ${(err as Error).message}`,
         { cause: err },
+      );
+    }
+    // Node takes CA certificates in PEM only and passes over anything else in silence: a wrong
+    // file would then fail later as an untrusted certificate, with no word of the file.
+    if (!ca.includes('-----BEGIN CERTIFICATE-----')) {
+      throw new ClientFileError(
+        'RTT_ERR_CA',
+        `the CA file ${options.ca} holds no PEM certificate (-----BEGIN CERTIFICATE-----)`,
       );
     }
     tlsOptions = { ca };

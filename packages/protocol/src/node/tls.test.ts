@@ -11,7 +11,7 @@ import { ProtocolError, TlsError, TlsNotEnabledError, UnknownWireError } from '.
 import type { ServerSessionEvent } from '../session.ts';
 import { connect } from './client.ts';
 import { type ServeConnectionOptions, serveConnection } from './serve.ts';
-import { certificateFingerprint } from './tls.ts';
+import { certificateFingerprint, tlsReason } from './tls.ts';
 
 afterEach(closeAllSockets);
 
@@ -71,6 +71,21 @@ describe('certificateFingerprint', () => {
 
   it('refuses what is not bytes', () => {
     expect(() => certificateFingerprint('abc' as unknown as Uint8Array)).toThrow(TypeError);
+  });
+});
+
+describe('tlsReason', () => {
+  it("keeps OpenSSL's reason, and Node's message without its system CA advice", () => {
+    const openssl = new Error(
+      'C0B7E1F3:error:0A000102:SSL routines:ssl_choose_client_version:unsupported protocol:../deps/openssl/ssl/statem/statem_lib.c:1987:',
+    );
+    expect(tlsReason(openssl)).toBe('unsupported protocol');
+    const selfSigned = new Error(
+      'self-signed certificate; if the root CA is installed locally, try running Node.js with --use-system-ca',
+    );
+    expect(tlsReason(selfSigned)).toBe('self-signed certificate');
+    expect(tlsReason(Object.assign(new Error(''), { code: 'ECONNRESET' }))).toBe('ECONNRESET');
+    expect(tlsReason(new Error(''))).toBe('unknown error');
   });
 });
 

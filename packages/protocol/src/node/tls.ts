@@ -27,5 +27,10 @@ export function certificateFingerprint(der: Uint8Array): string {
  */
 export function tlsReason(err: Error & { code?: string | undefined }): string {
   const match = /:SSL routines:[^:]*:([^:]+):/.exec(err.message);
-  return match?.[1] ?? err.message ?? err.code ?? 'unknown error';
+  // Node adds advice on its own system CA store to certificate errors; a user of our apps
+  // trusts with --ca, --fingerprint or on first use, and that advice would mislead.
+  return match?.[1] ?? (err.message.replace(SYSTEM_CA_ADVICE, '') || err.code) ?? 'unknown error';
 }
+
+const SYSTEM_CA_ADVICE =
+  /; if the root CA is installed locally, try running Node\.js with --use-system-ca$/;
