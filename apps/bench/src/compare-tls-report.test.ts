@@ -125,10 +125,35 @@ describe('the side-by-side figures', () => {
       run('hs', 'baseline', 3, 1500),
       run('hs', 'server', 3, 1000),
     ];
-    expect(roundRatios(runs, 'hs')).toEqual([0.95, 0.95, 0.67]);
-    expect(roundRatios(runs.slice(0, 5), 'hs')).toEqual([0.95, 0.95]);
+    const ratios = roundRatios(runs, 'hs');
+    expect(ratios).toHaveLength(3);
+    expect(ratios[0]).toBeCloseTo(0.95);
+    expect(ratios[2]).toBeCloseTo(2 / 3);
+    expect(roundRatios(runs.slice(0, 5), 'hs')).toHaveLength(2);
     const text = renderTlsTables({ runs, hold: [], rounds: 3, durationS: 3 });
     expect(text).toContain('| 1,000 | 1,500 | 0.67x | 0.95x (0.67x to 0.95x) | met |');
+    // A round without its baseline run is left out, and the table says so.
+    const short = renderTlsTables({ runs: runs.slice(0, 5), hold: [], rounds: 3, durationS: 3 });
+    expect(short).toContain('| 0.95x (0.95x to 0.95x, 2 of 3 rounds) | met |');
+  });
+
+  it('judges the target on the paired ratio as printed, an even number of rounds too', () => {
+    // 0.895 unrounded: whichever way it rounds, the verdict follows the printed figure.
+    for (const [server, verdict] of [
+      [896, 'met'],
+      [894, 'missed'],
+    ] as const) {
+      const runs = [
+        run('hs', 'server', 1, 890),
+        run('hs', 'baseline', 1, 1000),
+        run('hs', 'server', 2, server + (server - 890)),
+        run('hs', 'baseline', 2, 1000),
+      ];
+      const text = renderTlsTables({ runs, hold: [], rounds: 2, durationS: 3 });
+      const paired = /\| (\d\.\d\d)x \(0\.89x to 0\.9\dx\) \| (met|missed) \|/.exec(text);
+      expect(paired?.[2]).toBe(verdict);
+      expect(Number(paired?.[1]) >= 0.9).toBe(verdict === 'met');
+    }
   });
 
   it('prints one progress line per run', () => {

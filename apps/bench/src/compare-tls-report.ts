@@ -196,7 +196,7 @@ export function medians(runs: readonly TlsRun[], caseId: string, target: TlsTarg
  * both counts once, as a ratio, instead of moving one server's median.
  *
  * @example
- * roundRatios(runs, 'hs'); // [0.93, 0.88, 0.97]
+ * roundRatios(runs, 'hs'); // [0.934, 0.881, 0.97]
  */
 export function roundRatios(runs: readonly TlsRun[], caseId: string): number[] {
   const rounds = [...new Set(runs.filter((r) => r.case === caseId).map((r) => r.round))];
@@ -207,8 +207,9 @@ export function roundRatios(runs: readonly TlsRun[], caseId: string): number[] {
     const server = at('server');
     const baseline = at('baseline');
     if (server === undefined || baseline === undefined) continue;
-    const r = ratio(server.rate, baseline.rate);
-    if (Number.isFinite(r)) ratios.push(r);
+    // Unrounded: the median is rounded once, so that the verdict is on the figure shown.
+    const r = server.rate / baseline.rate;
+    if (baseline.rate > 0 && Number.isFinite(r)) ratios.push(r);
   }
   return ratios;
 }
@@ -247,10 +248,12 @@ export function renderTlsTables({
       const s = medians(runs, id, 'server');
       const b = medians(runs, id, 'baseline');
       const paired = roundRatios(runs, id);
-      const r = median(paired);
+      const r = ratio(median(paired), 1);
+      // Rounds without both runs are left out of the pairing: say how many were paired.
+      const rounds = new Set(runs.filter((run) => run.case === id).map((run) => run.round)).size;
       const spread =
         paired.length > 1
-          ? ` (${times(Math.min(...paired))} to ${times(Math.max(...paired))})`
+          ? ` (${times(Math.min(...paired))} to ${times(Math.max(...paired))}${paired.length < rounds ? `, ${paired.length} of ${rounds} rounds` : ''})`
           : '';
       return [
         c?.label ?? id,
