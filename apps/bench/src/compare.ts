@@ -45,6 +45,15 @@ async function main(): Promise<number> {
     return 2;
   }
   if (options === undefined) return 0;
+  // Before the minutes of measuring, not after: a folder that cannot be made would lose them.
+  try {
+    makeDirectory(dirname(options.out));
+  } catch (err) {
+    process.stderr.write(
+      `compare: cannot create the folder of --out ${options.out}: ${(err as Error).message}\n`,
+    );
+    return 1;
+  }
   let interrupted = false;
   const onSignal = () => {
     if (interrupted) process.exit(130);
@@ -96,7 +105,6 @@ async function main(): Promise<number> {
   }
 
   const results = collectResults(options, { idle, runs, hold });
-  makeDirectory(dirname(options.out));
   writeFileSync(options.out, formatResultsFile(results));
   process.stdout.write(renderTables(results));
   log(

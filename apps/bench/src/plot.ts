@@ -133,7 +133,12 @@ async function main(): Promise<number> {
     );
     return 1;
   }
-  makeDirectory(outDir);
+  try {
+    makeDirectory(outDir);
+  } catch (err) {
+    process.stderr.write(`plot: cannot create ${outDir}: ${(err as Error).message}\n`);
+    return 1;
+  }
   for (const [name, svg] of Object.entries(renderCharts(results))) {
     writeFileSync(join(outDir, name), svg);
     process.stdout.write(`${join(outDir, name)}\n`);

@@ -8,6 +8,7 @@ import { baselineCertificate, startBaselineServer } from './baseline-server.ts';
 import { LoadStartError } from './errors.ts';
 import { runHandshakes } from './handshakes.ts';
 import { holdConnections } from './hold.ts';
+import { benchTlsOptions } from './load-connection.ts';
 import { LoadThread } from './load-thread.ts';
 
 // The TLS baseline, and the plain one for the handshakes without TLS.
@@ -71,6 +72,24 @@ describe('the TLS baseline and the bench over TLS', () => {
       socket.once('secureConnect', () => resolve(new Error('a TLS 1.2 handshake succeeded')));
     });
     expect(error.message).toMatch(/version|alert/i);
+  });
+
+  it("shares one TLS context among a thread's connections, and still does full handshakes", async () => {
+    const options = benchTlsOptions();
+    expect(benchTlsOptions()).toBe(options);
+    expect(options.secureContext).toMatchObject({ context: expect.anything() });
+    const reused: boolean[] = [];
+    for (let i = 0; i < 2; i++) {
+      const socket = tls.connect({ host: '127.0.0.1', port: tlsPort, ...options });
+      await new Promise((resolve, reject) => {
+        socket.once('secureConnect', resolve);
+        socket.once('error', reject);
+      });
+      reused.push(socket.isSessionReused());
+      socket.destroy();
+    }
+    // A resumed session would skip the key exchange the handshake rate is meant to measure.
+    expect(reused).toEqual([false, false]);
   });
 
   it('measures exactly the handshakes asked for, with TLS and without', async () => {
