@@ -113,6 +113,14 @@ describe('the TLS options', () => {
         { notice: () => {} },
       ),
     ).toThrow(/holds no PEM certificate/);
+    // OpenSSL's trusted form is a certificate too.
+    writeFileSync(join(dir, 'trusted.pem'), pem.replaceAll('CERTIFICATE', 'TRUSTED CERTIFICATE'));
+    expect(
+      clientTlsOptions(
+        { ...base, knownServers: file, ca: join(dir, 'trusted.pem') },
+        { notice: () => {} },
+      ).tls,
+    ).toHaveProperty('ca');
   });
 
   it('appends key log lines to a 0600 file', () => {

@@ -5,6 +5,9 @@ import type { ClientOptions } from './cli.ts';
 import { CertificateChangedError, CertificateMismatchError, ClientFileError } from './errors.ts';
 import { checkKnownServer, rememberServer, serverKey } from './known-servers.ts';
 
+// The PEM labels OpenSSL reads a CA certificate from (`openssl x509 -trustout` writes TRUSTED).
+const PEM_CERTIFICATE = /-----BEGIN (?:TRUSTED |X509 )?CERTIFICATE-----/;
+
 /** What the TLS checks need of a connected socket: its peer's certificate. */
 export type PeerSocket = Pick<tls.TLSSocket, 'getPeerCertificate'>;
 
@@ -113,7 +116,7 @@ export function clientTlsOptions(
     }
     // Node takes CA certificates in PEM only and passes over anything else in silence: a wrong
     // file would then fail later as an untrusted certificate, with no word of the file.
-    if (!ca.includes('-----BEGIN CERTIFICATE-----')) {
+    if (!PEM_CERTIFICATE.test(ca.toString('latin1'))) {
       throw new ClientFileError(
         'RTT_ERR_CA',
         `the CA file ${options.ca} holds no PEM certificate (-----BEGIN CERTIFICATE-----)`,
