@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -99,11 +100,19 @@ describe('the known-servers file', () => {
     expect(() => rememberServer(dir, 'h:1', A)).toThrow(/it is a directory/);
   });
 
+  // In a child with a time limit: were the folder made by Node's recursive mkdir, it would spin
+  // here for ever and block this thread past any test timeout.
   it.runIf(existsSync('/proc/self'))('fails at once where no folder can be made', () => {
-    // Node's recursive mkdir would spin here for ever (see makeDirectory).
-    expect(() => rememberServer('/proc/rtt-none/known_servers', 'h:1', A)).toThrow(
-      expect.objectContaining({ code: 'ENOENT' }),
+    const module = JSON.stringify(new URL('./known-servers.ts', import.meta.url).href);
+    const script = `import { rememberServer } from ${module};
+      try { rememberServer('/proc/rtt-none/known_servers', 'h:1', '${A}'); } catch (err) { console.log(err.code); }`;
+    const child = spawnSync(
+      process.execPath,
+      ['--conditions=rtt-source', '--input-type=module', '-e', script],
+      { encoding: 'utf8', timeout: 10_000 },
     );
+    expect(child.signal).toBeNull();
+    expect(child.stdout.trim()).toBe('ENOENT');
   });
 
   it('warns as SSH does, with both fingerprints and how to forget the old one', () => {

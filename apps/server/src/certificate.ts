@@ -146,8 +146,9 @@ export async function stateCertificate({
   try {
     makeDirectory(stateDir, 0o700);
   } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code ?? '';
     throw new StateDirError(
-      `cannot create the state directory ${stateDir}: ${(err as Error).message}`,
+      `cannot create the state directory ${stateDir}: ${MKDIR_ERRORS[code] ?? (err as Error).message}`,
       { cause: err },
     );
   }
@@ -158,6 +159,15 @@ export async function stateCertificate({
   // two renames could pair one's certificate with the other's key, and this says so.
   return readCertificate(certPath, keyPath, 'made');
 }
+
+// Why a state directory cannot be made, in words; other codes keep Node's message.
+const MKDIR_ERRORS: Record<string, string> = {
+  ENOTDIR: 'a file is in the way',
+  EEXIST: 'a file is in the way',
+  EACCES: 'permission denied',
+  EPERM: 'permission denied',
+  EROFS: 'the file system is read-only',
+};
 
 function exists(path: string): boolean {
   try {
