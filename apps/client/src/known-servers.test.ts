@@ -1,7 +1,7 @@
-import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { runScriptInChild } from '@rtt/cli-support/testing';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
   changedWarning,
@@ -93,11 +93,11 @@ describe('the known-servers file', () => {
     expect(() => checkKnownServer(dir, 'h:1', A)).toThrow(
       expect.objectContaining({
         code: 'RTT_ERR_KNOWN_SERVERS',
-        message: `cannot read the known-servers file ${dir}: it is a directory`,
+        message: `cannot read the known-servers file ${dir}: it is a folder`,
       }),
     );
-    expect(() => forgetServer(dir, 'h:1')).toThrow(/it is a directory/);
-    expect(() => rememberServer(dir, 'h:1', A)).toThrow(/it is a directory/);
+    expect(() => forgetServer(dir, 'h:1')).toThrow(/it is a folder/);
+    expect(() => rememberServer(dir, 'h:1', A)).toThrow(/it is a folder/);
   });
 
   // In a child with a time limit: were the folder made by Node's recursive mkdir, it would spin
@@ -106,13 +106,7 @@ describe('the known-servers file', () => {
     const module = JSON.stringify(new URL('./known-servers.ts', import.meta.url).href);
     const script = `import { rememberServer } from ${module};
       try { rememberServer('/proc/rtt-none/known_servers', 'h:1', '${A}'); } catch (err) { console.log(err.code); }`;
-    const child = spawnSync(
-      process.execPath,
-      ['--conditions=rtt-source', '--input-type=module', '-e', script],
-      { encoding: 'utf8', timeout: 10_000 },
-    );
-    expect(child.signal).toBeNull();
-    expect(child.stdout.trim()).toBe('ENOENT');
+    expect(runScriptInChild(script)).toBe('ENOENT');
   });
 
   it('warns as SSH does, with both fingerprints and how to forget the old one', () => {

@@ -1,7 +1,7 @@
 import { appendFileSync, chmodSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { baseDir, makeDirectory } from '@rtt/cli-support';
+import { baseDir, fileErrorReason, makeDirectory } from '@rtt/cli-support';
 import { ClientFileError } from './errors.ts';
 
 /**
@@ -95,24 +95,17 @@ export function parseKnownServers(text: string): KnownServer[] {
   return servers;
 }
 
-// Why a known-servers file cannot be read, in words; other codes keep Node's message.
-const READ_ERRORS: Record<string, string> = {
-  EISDIR: 'it is a directory',
-  EACCES: 'permission denied',
-  EPERM: 'permission denied',
-};
-
 function readText(file: string): string {
   try {
     return readFileSync(file, 'utf8');
   } catch (err) {
     // No file yet (nor, for ENOTDIR, its folder): every server is new. A file that exists but
     // cannot be read is an error: treating it as empty would trust a changed certificate.
-    const code = (err as NodeJS.ErrnoException).code ?? '';
+    const code = (err as NodeJS.ErrnoException).code;
     if (code === 'ENOENT' || code === 'ENOTDIR') return '';
     throw new ClientFileError(
       'RTT_ERR_KNOWN_SERVERS',
-      `cannot read the known-servers file ${file}: ${READ_ERRORS[code] ?? (err as Error).message}`,
+      `cannot read the known-servers file ${file}: ${fileErrorReason(err, 'reading')}`,
       { cause: err },
     );
   }

@@ -2,7 +2,7 @@ import { createPrivateKey, KeyObject, randomBytes, webcrypto, X509Certificate } 
 import { chmodSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { baseDir, makeDirectory } from '@rtt/cli-support';
+import { baseDir, fileErrorReason, makeDirectory } from '@rtt/cli-support';
 import { certificateFingerprint } from '@rtt/protocol/node';
 import { CertificateError, StateDirError } from './errors.ts';
 
@@ -94,16 +94,12 @@ function readText(path: string, what: string): string {
   try {
     return readFileSync(path, 'utf8');
   } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    const why =
-      code === 'ENOENT'
-        ? 'no such file'
-        : code === 'EACCES'
-          ? 'this user may not read it'
-          : code === 'EISDIR'
-            ? 'it is a folder'
-            : (err as Error).message;
-    throw new CertificateError(`cannot read the ${what} ${path}: ${why}`, { cause: err });
+    throw new CertificateError(
+      `cannot read the ${what} ${path}: ${fileErrorReason(err, 'reading')}`,
+      {
+        cause: err,
+      },
+    );
   }
 }
 
@@ -146,9 +142,8 @@ export async function stateCertificate({
   try {
     makeDirectory(stateDir, 0o700);
   } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code ?? '';
     throw new StateDirError(
-      `cannot create the state directory ${stateDir}: ${MKDIR_ERRORS[code] ?? (err as Error).message}`,
+      `cannot create the state directory ${stateDir}: ${fileErrorReason(err, 'creating')}`,
       { cause: err },
     );
   }
@@ -159,15 +154,6 @@ export async function stateCertificate({
   // two renames could pair one's certificate with the other's key, and this says so.
   return readCertificate(certPath, keyPath, 'made');
 }
-
-// Why a state directory cannot be made, in words; other codes keep Node's message.
-const MKDIR_ERRORS: Record<string, string> = {
-  ENOTDIR: 'a file is in the way',
-  EEXIST: 'a file is in the way',
-  EACCES: 'permission denied',
-  EPERM: 'permission denied',
-  EROFS: 'the file system is read-only',
-};
 
 function exists(path: string): boolean {
   try {

@@ -25,7 +25,7 @@ import net from 'node:net';
 import { hostname } from 'node:os';
 import { extname } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { handleClosedOutput, programArgs } from '@rtt/cli-support';
+import { fileErrorReason, handleClosedOutput, programArgs } from '@rtt/cli-support';
 import {
   createPool,
   type PoolOptions,
@@ -71,13 +71,6 @@ const LISTEN_ERRORS: Record<string, string> = {
   EADDRNOTAVAIL: 'is not an address of this machine',
 };
 
-const LOG_FILE_ERRORS: Record<string, string> = {
-  ENOENT: 'its folder does not exist',
-  EACCES: 'this user may not write there',
-  EISDIR: 'it is a folder',
-  EROFS: 'the file system is read-only',
-};
-
 async function main(): Promise<number> {
   let options: Awaited<ReturnType<typeof parseServerArgs>>;
   try {
@@ -102,9 +95,8 @@ async function main(): Promise<number> {
     log = createLog(logOptions);
   } catch (err) {
     // Only opening --log-file can fail here: say so on stderr, the log has nowhere to go.
-    const code = (err as NodeJS.ErrnoException).code ?? '';
     process.stderr.write(
-      `rtt-server: cannot open the log file ${options.logFile}: ${LOG_FILE_ERRORS[code] ?? (err as Error).message}\n`,
+      `rtt-server: cannot open the log file ${options.logFile}: ${fileErrorReason(err, 'writing')}\n`,
     );
     return 1;
   }
@@ -136,9 +128,8 @@ async function main(): Promise<number> {
       try {
         openKeylog(options.keylog).close();
       } catch (err) {
-        const code = (err as NodeJS.ErrnoException).code ?? '';
         log.error(
-          `Cannot open the TLS key log ${options.keylog}: ${LOG_FILE_ERRORS[code] ?? (err as Error).message}`,
+          `Cannot open the TLS key log ${options.keylog}: ${fileErrorReason(err, 'writing')}`,
         );
         return 1;
       }
