@@ -1,8 +1,8 @@
-import { spawnSync } from 'node:child_process';
 import { X509Certificate } from 'node:crypto';
 import { existsSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { runScriptInChild } from '@rtt/cli-support/testing';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
   CERT_FILE,
@@ -129,13 +129,7 @@ describe('a state folder that cannot be made', () => {
     const module = JSON.stringify(new URL('./certificate.ts', import.meta.url).href);
     const script = `import { stateCertificate } from ${module};
       await stateCertificate({ stateDir: '/proc/rtt-none/state' }).catch((err) => console.log(err.code));`;
-    const child = spawnSync(
-      process.execPath,
-      ['--conditions=rtt-source', '--input-type=module', '-e', script],
-      { encoding: 'utf8', timeout: 20_000 },
-    );
-    expect(child.signal).toBeNull();
-    expect(child.stdout.trim()).toBe('RTT_ERR_STATE_DIR');
+    expect(runScriptInChild(script, 20_000)).toBe('RTT_ERR_STATE_DIR');
   });
 });
 

@@ -1,9 +1,9 @@
-import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { makeDirectory } from './directories.ts';
+import { runScriptInChild } from './testing.ts';
 
 describe('makeDirectory', () => {
   let root: string;
@@ -44,11 +44,6 @@ describe('makeDirectory', () => {
     const module = JSON.stringify(new URL('./directories.ts', import.meta.url).href);
     const script = `import { makeDirectory } from ${module};
       try { makeDirectory('/proc/rtt-no-such-dir/state'); } catch (err) { console.log(err.code); }`;
-    const child = spawnSync(process.execPath, ['--input-type=module', '-e', script], {
-      encoding: 'utf8',
-      timeout: 10_000,
-    });
-    expect(child.signal).toBeNull();
-    expect(child.stdout.trim()).toBe('ENOENT');
+    expect(runScriptInChild(script)).toBe('ENOENT');
   });
 });
