@@ -1,15 +1,50 @@
 import type { Socket } from 'node:net';
+import type { MessagePort } from 'node:worker_threads';
 import type { SessionSummary } from './session.ts';
 
 // Numbers, not names: a string in a message arrives as a new copy in the thread, and a
 // session's message is kept for as long as its connection lasts.
 export const SESSION_MESSAGE = 0;
 export const TASK_MESSAGE = 1;
+export const HOLD_MESSAGE = 2;
 
-/** What the pool sends a thread for one task. `id` names the connection in later reports. */
+/** A connection for a thread to serve. `id` names it in later reports. */
+export interface SessionMessage {
+  kind: typeof SESSION_MESSAGE;
+  id: number;
+  socket: Socket;
+  context: unknown;
+}
+
+/**
+ * What the pool sends a thread for one piscina task: a connection, a compute task, or a hold
+ * (a task that stays pending, so that piscina counts the thread busy, until the pool sends
+ * {@link LANE_RELEASE} on the thread's lane). A hold names its thread: one that reaches another
+ * thread ends at once.
+ */
 export type TaskMessage =
-  | { kind: typeof SESSION_MESSAGE; id: number; socket: Socket; context: unknown }
-  | { kind: typeof TASK_MESSAGE; task: unknown };
+  | SessionMessage
+  | { kind: typeof TASK_MESSAGE; task: unknown }
+  | { kind: typeof HOLD_MESSAGE; thread: number };
+
+/**
+ * What the pool sends on a thread's lane (see {@link LaneReport}): a connection, or this
+ * number, which lets the thread's oldest hold go.
+ */
+export const LANE_RELEASE = 0;
+export type LaneMessage = SessionMessage | typeof LANE_RELEASE;
+
+/** The key that tells a {@link LaneReport} from anything else a thread might post. */
+export const LANE = 'rtt.pool.lane';
+
+/**
+ * Sent once by each thread as it starts, on its `parentPort`: the port on which the pool
+ * then sends it connections directly, without a piscina task each.
+ */
+export interface LaneReport {
+  [LANE]: MessagePort;
+  threadId: number;
+}
 
 /** What every thread receives as `workerData`. */
 export interface PoolWorkerData {

@@ -5,24 +5,29 @@ import { devNull } from 'node:os';
 import { extname } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
-import { BroadcastChannel, threadId } from 'node:worker_threads';
+import { BroadcastChannel, type MessagePort, threadId } from 'node:worker_threads';
 import { Piscina } from 'piscina';
 import { NoTaskModuleError, PoolClosedError, TaskFailedError } from './errors.ts';
 import {
   CLOSING,
   ENDED,
   type EndedReport,
+  HOLD_MESSAGE,
+  LANE,
+  LANE_RELEASE,
+  type LaneReport,
   type PoolWorkerData,
   RELEASED,
   REPORT,
   SESSION_MESSAGE,
+  type SessionMessage,
   type SessionResult,
   TASK_MESSAGE,
   type TaskMessage,
   type ThreadReport,
 } from './messages.ts';
 import { type PoolOptions, type ResolvedPoolOptions, resolvePoolOptions } from './options.ts';
-import { Placement } from './placement.ts';
+import { Placement, type PlacementWorker } from './placement.ts';
 import { assertSocketTransfer } from './runtime.ts';
 import { loadDefaultExport, SessionRegistry, serveSession } from './serve.ts';
 import type { SessionHandler, SessionSummary, TaskHandler } from './session.ts';
@@ -64,11 +69,25 @@ class Open {
   }
 }
 
-/** A thread holding connections: how many (for placement), and how it ended. */
+/**
+ * A thread the pool knows: how many connections it holds (for placement), how it ended, and
+ * its lane (see worker.ts): the port connections go down directly, while the pool keeps a
+ * hold on the thread (`held`), let go `linger` after its last connection ended.
+ */
 interface ThreadState {
+  readonly id: number;
   sessions: number;
   error: string | undefined;
+  lane: MessagePort | undefined;
+  held: boolean;
+  linger: NodeJS.Timeout | undefined;
 }
+
+/**
+ * How long a thread's hold outlives its last connection (ms, at most `idleTimeout`): a client
+ * that connects again and again would otherwise cost a hold and its release each time.
+ */
+const LINGER_MS = 200;
 
 /** The parts of Node's socket internals the pool looks at to see a move that went nowhere. */
 type SocketHandle = { fd?: number; close?: () => void } | null | undefined;
@@ -127,8 +146,9 @@ const emptySummary = (closedBy: string, error?: string): SessionSummary => ({
 });
 
 /**
- * A piscina-backed pool that owns connections: one piscina task moves a connection to a worker
- * thread, which serves it from accept to close and reports its end. See {@link createPool}.
+ * A piscina-backed pool that owns connections: a connection moves to a worker thread, down the
+ * thread's lane (its own port) or as a piscina task while the thread's lane is not known yet,
+ * and the thread serves it from accept to close and reports its end. See {@link createPool}.
  */
 export class ConnectionPool<TContext = unknown, TTask = unknown, TResult = unknown> {
   readonly options: Readonly<ResolvedPoolOptions>;
@@ -153,6 +173,11 @@ export class ConnectionPool<TContext = unknown, TTask = unknown, TResult = unkno
   #dropped = 0;
   /** Sockets piscina holds in its queue, to move once a thread takes their task. */
   readonly #queuedMoves = new Map<number, Move>();
+  /** Piscina's view of each ready thread, for placing connections sent down a lane. */
+  #handles: PlacementWorker[] = [];
+  /** While submitting a hold: the thread it is for (piscina's balancer then picks only it). */
+  #holding = 0;
+  #holdPlaced = false;
   /** Until when each move is checked for a free descriptor first (see noDescriptorLeft). */
   #checkDescriptorsUntil = 0;
   #closing: Promise<void> | undefined;
@@ -212,7 +237,16 @@ export class ConnectionPool<TContext = unknown, TTask = unknown, TResult = unkno
       ...(this.options.resourceLimits === undefined
         ? {}
         : { resourceLimits: this.options.resourceLimits }),
-      loadBalancer: (_task, workers) => this.#placement?.choose(workers) ?? null,
+      loadBalancer: (_task, workers) =>
+        this.#holding !== 0
+          ? this.#holdThread(workers)
+          : (this.#placement?.choose(workers) ?? null),
+    });
+    this.#piscina.on('workerCreate', (worker: PlacementWorker) => {
+      this.#handles.push(worker);
+    });
+    this.#piscina.on('workerDestroy', () => {
+      this.#handles = this.#handles.filter((worker) => !worker.destroyed && !worker.terminating);
     });
     // A dead thread's tasks are rejected one by one and its other connections ended on its
     // 'exit'; this only catches what has no task.
@@ -241,6 +275,7 @@ export class ConnectionPool<TContext = unknown, TTask = unknown, TResult = unkno
       if (typeof message !== 'object' || message === null) return;
       if (ENDED in message) this.#ended((message as EndedReport)[ENDED]);
       else if (REPORT in message) this.#report(message as ThreadReport);
+      else if (LANE in message) this.#laneOpened(message as LaneReport);
     });
   }
 
@@ -307,6 +342,11 @@ export class ConnectionPool<TContext = unknown, TTask = unknown, TResult = unkno
     const handle = (socket as SocketInternals)._handle;
     const transferList = [socket];
     const id = this.#nextId++;
+    const lane = this.#laneThread();
+    if (lane !== undefined) {
+      this.#sendOnLane(lane, { kind: SESSION_MESSAGE, id, socket, context }, handle, resolve);
+      return;
+    }
     this.#open.set(id, new Open(resolve));
     this.#connections += 1;
     this.#pending += 1;
@@ -334,6 +374,110 @@ export class ConnectionPool<TContext = unknown, TTask = unknown, TResult = unkno
         this.#finish(id, emptySummary(this.#lostReason(), detail));
       },
     );
+  }
+
+  /**
+   * The thread to send the next connection to down its lane, held for it, or `undefined` to
+   * go through piscina: no thread has a lane yet, placement asks for a new thread, or
+   * piscina's queue is not empty (a thread is starting).
+   */
+  #laneThread(): ThreadState | undefined {
+    if (this.#handles.length === 0 || this.#placement === undefined) return undefined;
+    if (this.#placement.mustHold) return undefined;
+    const thread = this.#placement.choose(this.#handles)?.id;
+    if (thread === undefined) return undefined;
+    const state = this.#threads.get(thread);
+    if (state?.lane === undefined) return undefined;
+    if (!state.held && !this.#hold(thread, state)) return undefined;
+    if (state.linger !== undefined) {
+      clearTimeout(state.linger);
+      state.linger = undefined;
+    }
+    return state;
+  }
+
+  /**
+   * Submits a hold for `thread`: a piscina task that stays pending there until the lane
+   * releases it, so that piscina counts the thread busy while it serves what came down the
+   * lane. False if piscina could not give it to that thread now.
+   */
+  #hold(thread: number, state: ThreadState): boolean {
+    if (this.#piscina === undefined) return false;
+    this.#holding = thread;
+    this.#holdPlaced = false;
+    let run: Promise<unknown>;
+    try {
+      run = this.#piscina.run({ kind: HOLD_MESSAGE, thread } satisfies TaskMessage);
+    } finally {
+      this.#holding = 0;
+    }
+    // A thread that dies rejects its hold; its 'exit' ends its connections.
+    run.catch(() => {});
+    state.held = this.#holdPlaced;
+    return state.held;
+  }
+
+  /** Piscina's balancer while a hold is submitted: the thread it is for, or nothing. */
+  #holdThread<W extends PlacementWorker>(workers: readonly W[]): W | null {
+    for (const worker of workers) {
+      if (worker.id === this.#holding && !worker.terminating && !worker.destroyed) {
+        this.#holdPlaced = true;
+        return worker;
+      }
+    }
+    return null;
+  }
+
+  /** Sends a connection down a held thread's lane; the thread reports its end later. */
+  #sendOnLane(
+    state: ThreadState,
+    message: SessionMessage,
+    handle: SocketHandle,
+    resolve: (summary: SessionSummary) => void,
+  ): void {
+    const { id, socket } = message;
+    const open = new Open(resolve);
+    open.thread = state.id;
+    this.#open.set(id, open);
+    state.sessions += 1;
+    this.#connections += 1;
+    this.#pending += 1;
+    const transferList = [socket];
+    try {
+      state.lane?.postMessage(message, transferList as never[]);
+    } catch (err) {
+      socket.destroy();
+      this.#dropped += 1;
+      const detail = err instanceof Error ? err.message : String(err);
+      this.#finish(id, emptySummary('transfer-failed', detail), false);
+      return;
+    }
+    // Moved, or failed to for want of a descriptor (then ended already): see #moved.
+    if (this.#moved(id, socket, handle, transferList)) return;
+    socket.destroy();
+    this.#dropped += 1;
+    this.#finish(id, emptySummary('transfer-failed', 'the socket was not moved'), false);
+  }
+
+  /** A thread has started and sent its lane. */
+  #laneOpened(report: LaneReport): void {
+    const port = report[LANE];
+    const state = this.#thread(report.threadId);
+    if (state === undefined) port.close();
+    else state.lane = port;
+  }
+
+  /** Lets go of a thread's hold once it has held no connection for LINGER_MS. */
+  #linger(state: ThreadState): void {
+    clearTimeout(state.linger);
+    const delay = Math.min(LINGER_MS, this.options.idleTimeout);
+    state.linger = setTimeout(() => {
+      state.linger = undefined;
+      if (state.sessions !== 0 || !state.held) return;
+      state.held = false;
+      state.lane?.postMessage(LANE_RELEASE);
+    }, delay);
+    state.linger.unref();
   }
 
   /**
@@ -393,7 +537,14 @@ export class ConnectionPool<TContext = unknown, TTask = unknown, TResult = unkno
     if (state !== undefined) return state;
     const worker = this.#piscina?.threads.find((candidate) => candidate.threadId === thread);
     if (worker === undefined) return undefined;
-    const created: ThreadState = { sessions: 0, error: undefined };
+    const created: ThreadState = {
+      id: thread,
+      sessions: 0,
+      error: undefined,
+      lane: undefined,
+      held: false,
+      linger: undefined,
+    };
     state = created;
     this.#threads.set(thread, created);
     // Node delivers what the thread posted before it ended (its last summaries) before 'exit'.
@@ -406,6 +557,8 @@ export class ConnectionPool<TContext = unknown, TTask = unknown, TResult = unkno
 
   #threadExited(thread: number, state: ThreadState, code: number): void {
     this.#threads.delete(thread);
+    clearTimeout(state.linger);
+    state.lane?.close();
     if (state.sessions === 0) return;
     const summary = emptySummary(
       this.#lostReason(),
@@ -438,7 +591,10 @@ export class ConnectionPool<TContext = unknown, TTask = unknown, TResult = unkno
     this.#open.delete(id);
     if (open.thread !== 0) {
       const state = this.#threads.get(open.thread);
-      if (state !== undefined) state.sessions -= 1;
+      if (state !== undefined) {
+        state.sessions -= 1;
+        if (state.sessions === 0 && state.held) this.#linger(state);
+      }
     }
     this.#connections -= 1;
     if (completed) this.#completed += 1;

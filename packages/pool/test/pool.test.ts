@@ -1,5 +1,6 @@
 import net, { type AddressInfo, type Socket } from 'node:net';
-import { afterEach, describe, expect, expectTypeOf, it } from 'vitest';
+import { Piscina } from 'piscina';
+import { afterEach, describe, expect, expectTypeOf, it, vi } from 'vitest';
 import {
   type ConnectionPool,
   createPool,
@@ -213,6 +214,74 @@ describe('adopt', () => {
     expect((await Promise.all(server.summaries)).every((s) => s.closedBy === 'peer')).toBe(true);
     await new Promise((resolve) => setTimeout(resolve, 300));
     expect(p.stats.threads).toBe(1);
+  });
+
+  it("sends connections down a thread's lane, not as a piscina task each", async () => {
+    const p = pool({ threads: 1 });
+    const server = await served(p);
+    const runs = vi.spyOn(Piscina.prototype, 'run');
+    try {
+      for (let i = 0; i < 10; i += 1) {
+        const client = await connect(server.port);
+        client.socket.write(`c${i}`);
+        expect(await client.next()).toMatch(new RegExp(`:c${i}$`));
+        client.socket.end();
+        expect(await server.summaries[i]).toMatchObject({ requests: 1, closedBy: 'peer' });
+      }
+      // The first connection may go as a task (the thread's lane not known yet), then one
+      // hold keeps the thread while connections come down its lane.
+      expect(runs.mock.calls.length).toBeLessThanOrEqual(3);
+    } finally {
+      runs.mockRestore();
+    }
+    expect(p.stats).toMatchObject({ connections: 0, completed: 10, dropped: 0 });
+  });
+
+  it('keeps a thread serving only lane connections past idleTimeout, and ends it once idle', async () => {
+    // The second thread starts for a connection (its task), which ends; the next connection
+    // goes to that idle thread down its lane, with only the pool's hold to keep piscina from
+    // ending the thread.
+    const p = pool({ threads: 2, activeThreads: 1, connectionsPerThread: 1, idleTimeout: 300 });
+    const server = await served(p);
+    const first = await connect(server.port);
+    first.socket.write('a');
+    const firstThread = (await first.next()).split(':')[0];
+    const starter = await connect(server.port);
+    starter.socket.write('b');
+    const secondThread = (await starter.next()).split(':')[0];
+    expect(secondThread).not.toBe(firstThread);
+    starter.socket.end();
+    await server.summaries[1];
+    const laned = await connect(server.port);
+    laned.socket.write('c');
+    expect(await laned.next()).toBe(`${secondThread}:c`);
+    await new Promise((resolve) => setTimeout(resolve, 900));
+    expect(p.stats.threads).toBe(2);
+    laned.socket.write('d');
+    expect(await laned.next()).toBe(`${secondThread}:d`);
+    for (const client of [first, laned]) client.socket.end();
+    const summaries = await Promise.all(server.summaries);
+    expect(summaries.map((summary) => summary.closedBy)).toEqual(['peer', 'peer', 'peer']);
+    expect(summaries[2]).toMatchObject({ requests: 2, threadId: Number(secondThread) });
+    await vi.waitFor(() => expect(p.stats.threads).toBe(1), { timeout: 5_000, interval: 50 });
+  });
+
+  it('closes connections with handler-error while the session module cannot be loaded', async () => {
+    const p = pool({
+      threads: 1,
+      session: new URL('./fixtures/no-such-session.ts', import.meta.url),
+    });
+    const server = await served(p);
+    // The first may go as a task, the next ones down the lane: the same summary either way.
+    for (let i = 0; i < 3; i += 1) {
+      const client = await connect(server.port);
+      await client.closed;
+      expect(await server.summaries[i]).toMatchObject({
+        closedBy: 'handler-error',
+        error: expect.stringContaining('no-such-session'),
+      });
+    }
+    expect(p.stats).toMatchObject({ connections: 0, dropped: 0 });
   });
 
   it('counts finished sessions and tasks in stats.completed', async () => {
