@@ -14,15 +14,22 @@ import { parseArgs, promisify } from 'node:util';
 import { createPool } from '../src/index.ts';
 
 const run = promisify(execFile);
-const { values } = parseArgs({
-  args: process.argv.slice(2).filter((arg) => arg !== '--'),
-  options: {
-    connections: { type: 'string', default: '50' },
-    seconds: { type: 'string', default: '2' },
-    rounds: { type: 'string', default: '3' },
-    threads: { type: 'string', default: '0,1,2,4,32' },
-  },
-});
+const options = {
+  connections: { type: 'string', default: '50' },
+  seconds: { type: 'string', default: '2' },
+  rounds: { type: 'string', default: '3' },
+  threads: { type: 'string', default: '0,1,2,4,32' },
+} as const;
+let values: { [K in keyof typeof options]: string };
+try {
+  ({ values } = parseArgs({ args: process.argv.slice(2).filter((arg) => arg !== '--'), options }));
+} catch (err) {
+  // A mistyped option is one line, not a stack trace.
+  process.stderr.write(
+    `pool bench: ${(err as Error).message}; options: --connections, --seconds, --rounds, --threads\n`,
+  );
+  process.exit(2);
+}
 const configs = values.threads.split(',').map((entry) => {
   const [threads = 0, active] = entry.split(':').map(Number);
   return { label: entry, threads, active };
