@@ -209,7 +209,13 @@ export class ConnectionPool<TContext = unknown, TTask = unknown, TResult = unkno
       totalThreads: () => this.#piscina?.threads.length ?? 0,
       // Piscina counts the tasks under way (the anchor among them); the rest of a thread's
       // connections are counted here.
-      usage: (worker) => worker.currentUsage + (this.#threads.get(worker.id ?? -1)?.sessions ?? 0),
+      // A hold is a task with no connection of its own: not counted, or a thread lingering
+      // with none would look busy.
+      usage: (worker) => {
+        const state = this.#threads.get(worker.id ?? -1);
+        if (state === undefined) return worker.currentUsage;
+        return worker.currentUsage + state.sessions - (state.held ? 1 : 0);
+      },
       // Called from inside piscina's dispatch loop: release on the next microtask.
       onDequeued: () => queueMicrotask(() => this.#dequeued()),
     });
@@ -402,7 +408,9 @@ export class ConnectionPool<TContext = unknown, TTask = unknown, TResult = unkno
    * lane. False if piscina could not give it to that thread now.
    */
   #hold(thread: number, state: ThreadState): boolean {
-    if (this.#piscina === undefined) return false;
+    // With tasks in its queue piscina queues a new one without asking the balancer (and may
+    // start a thread for it): a hold must go to its thread now or not at all.
+    if (this.#piscina === undefined || this.#piscina.queueSize > 0) return false;
     this.#holding = thread;
     this.#holdPlaced = false;
     let run: Promise<unknown>;
