@@ -248,21 +248,31 @@ describe('adopt', () => {
     const firstThread = (await first.next()).split(':')[0];
     const starter = await connect(server.port);
     starter.socket.write('b');
-    const secondThread = (await starter.next()).split(':')[0];
-    expect(secondThread).not.toBe(firstThread);
+    expect((await starter.next()).split(':')[0]).not.toBe(firstThread);
     starter.socket.end();
     await server.summaries[1];
-    const laned = await connect(server.port);
+    // Until the second thread's task has been answered it still looks busy, and a connection
+    // goes to the first thread instead: try again until one reaches the other thread.
+    let laned = await connect(server.port);
     laned.socket.write('c');
-    expect(await laned.next()).toBe(`${secondThread}:c`);
+    let lanedThread = (await laned.next()).split(':')[0];
+    for (let tries = 0; lanedThread === firstThread && tries < 50; tries += 1) {
+      laned.socket.end();
+      await server.summaries.at(-1);
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      laned = await connect(server.port);
+      laned.socket.write('c');
+      lanedThread = (await laned.next()).split(':')[0];
+    }
+    expect(lanedThread).not.toBe(firstThread);
     await new Promise((resolve) => setTimeout(resolve, 900));
     expect(p.stats.threads).toBe(2);
     laned.socket.write('d');
-    expect(await laned.next()).toBe(`${secondThread}:d`);
+    expect(await laned.next()).toBe(`${lanedThread}:d`);
     for (const client of [first, laned]) client.socket.end();
     const summaries = await Promise.all(server.summaries);
-    expect(summaries.map((summary) => summary.closedBy)).toEqual(['peer', 'peer', 'peer']);
-    expect(summaries[2]).toMatchObject({ requests: 2, threadId: Number(secondThread) });
+    expect(summaries.every((summary) => summary.closedBy === 'peer')).toBe(true);
+    expect(summaries.at(-1)).toMatchObject({ requests: 2, threadId: Number(lanedThread) });
     await vi.waitFor(() => expect(p.stats.threads).toBe(1), { timeout: 5_000, interval: 50 });
   });
 
