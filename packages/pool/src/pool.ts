@@ -29,7 +29,7 @@ import {
 import { type PoolOptions, type ResolvedPoolOptions, resolvePoolOptions } from './options.ts';
 import { Placement, type PlacementWorker } from './placement.ts';
 import { assertSocketTransfer } from './runtime.ts';
-import { loadDefaultExport, SessionRegistry, serveSession } from './serve.ts';
+import { emptySummary, loadDefaultExport, SessionRegistry, serveSession } from './serve.ts';
 import type { SessionHandler, SessionSummary, TaskHandler } from './session.ts';
 
 /** A live view of the pool, for logs and benchmarks. */
@@ -134,16 +134,6 @@ const SCARCE_MS = 1_000;
 function workerEntry(): string {
   return new URL(`./worker${extname(fileURLToPath(import.meta.url))}`, import.meta.url).href;
 }
-
-const emptySummary = (closedBy: string, error?: string): SessionSummary => ({
-  requests: 0,
-  bytesIn: 0,
-  bytesOut: 0,
-  durationMs: 0,
-  closedBy,
-  threadId: 0,
-  ...(error === undefined ? {} : { error }),
-});
 
 /**
  * A piscina-backed pool that owns connections: a connection moves to a worker thread, down the
@@ -350,7 +340,8 @@ export class ConnectionPool<TContext = unknown, TTask = unknown, TResult = unkno
     const id = this.#nextId++;
     const lane = this.#laneThread();
     if (lane !== undefined) {
-      this.#sendOnLane(lane, { kind: SESSION_MESSAGE, id, socket, context }, handle, resolve);
+      const message: SessionMessage = { kind: SESSION_MESSAGE, id, socket, context };
+      this.#sendOnLane(lane, message, handle, transferList, resolve);
       return;
     }
     this.#open.set(id, new Open(resolve));
@@ -441,6 +432,7 @@ export class ConnectionPool<TContext = unknown, TTask = unknown, TResult = unkno
     state: ThreadState,
     message: SessionMessage,
     handle: SocketHandle,
+    transferList: Socket[],
     resolve: (summary: SessionSummary) => void,
   ): void {
     const { id, socket } = message;
@@ -450,21 +442,17 @@ export class ConnectionPool<TContext = unknown, TTask = unknown, TResult = unkno
     state.sessions += 1;
     this.#connections += 1;
     this.#pending += 1;
-    const transferList = [socket];
+    let failure = 'the socket was not moved';
     try {
       state.lane?.postMessage(message, transferList as never[]);
+      // Moved, or failed to for want of a descriptor (then ended already): see #moved.
+      if (this.#moved(id, socket, handle, transferList)) return;
     } catch (err) {
-      socket.destroy();
-      this.#dropped += 1;
-      const detail = err instanceof Error ? err.message : String(err);
-      this.#finish(id, emptySummary('transfer-failed', detail), false);
-      return;
+      failure = err instanceof Error ? err.message : String(err);
     }
-    // Moved, or failed to for want of a descriptor (then ended already): see #moved.
-    if (this.#moved(id, socket, handle, transferList)) return;
     socket.destroy();
     this.#dropped += 1;
-    this.#finish(id, emptySummary('transfer-failed', 'the socket was not moved'), false);
+    this.#finish(id, emptySummary('transfer-failed', failure), false);
   }
 
   /** A thread has started and sent its lane. */

@@ -303,6 +303,25 @@ export function serveSession(
 }
 
 /**
+ * The summary of a connection that ended before its session began (refused, not moved, its
+ * session module not loaded): nothing read or written. `threadId` 0 is the pool's thread.
+ *
+ * @example
+ * emptySummary('no-descriptor', 'EMFILE'); // { requests: 0, ..., closedBy: 'no-descriptor', threadId: 0, error: 'EMFILE' }
+ */
+export function emptySummary(closedBy: string, error?: string, threadId = 0): SessionSummary {
+  return {
+    requests: 0,
+    bytesIn: 0,
+    bytesOut: 0,
+    durationMs: 0,
+    closedBy,
+    threadId,
+    ...(error === undefined ? {} : { error }),
+  };
+}
+
+/**
  * Imports a handler module and returns its default export, which must be a function.
  * Rejects with {@link NoSessionModuleError} / {@link NoTaskModuleError} when the pool has no
  * such module, and with {@link BadModuleError} when it cannot be imported or exports no

@@ -26,7 +26,7 @@ import {
   type TaskMessage,
   type ThreadReport,
 } from './messages.ts';
-import { loadDefaultExport, SessionRegistry, startSession } from './serve.ts';
+import { emptySummary, loadDefaultExport, SessionRegistry, startSession } from './serve.ts';
 import type { SessionHandler, SessionSummary, TaskHandler } from './session.ts';
 
 const config = workerData as PoolWorkerData;
@@ -256,49 +256,38 @@ function serve(message: SessionMessage, handler: SessionHandler): void {
   );
 }
 
-/** The summary of a connection closed because the session module could not be loaded. */
-function handlerFailed(err: unknown): SessionSummary {
-  return {
-    requests: 0,
-    bytesIn: 0,
-    bytesOut: 0,
-    durationMs: 0,
-    closedBy: 'handler-error',
-    threadId,
-    error: err instanceof Error ? err.message : String(err),
-  };
+/**
+ * The session handler, loaded now if it is not yet. If it cannot be, the connection is closed
+ * and its summary given instead; the failure is not kept: a later connection tries again
+ * (descriptors may have come free).
+ */
+async function handlerFor(message: SessionMessage): Promise<SessionHandler | SessionSummary> {
+  sessionHandler ??= loadSession();
+  try {
+    return await sessionHandler;
+  } catch (err) {
+    sessionHandler = undefined;
+    message.socket.destroy();
+    return emptySummary(
+      'handler-error',
+      err instanceof Error ? err.message : String(err),
+      threadId,
+    );
+  }
 }
 
 async function laneSessionLater(message: SessionMessage): Promise<void> {
-  sessionHandler ??= loadSession();
-  let handler: SessionHandler;
-  try {
-    handler = await sessionHandler;
-  } catch (err) {
-    // Not kept: a later connection tries again (descriptors may have come free).
-    sessionHandler = undefined;
-    message.socket.destroy();
-    sessionEnded(handlerFailed(err), message.id);
-    return;
-  }
-  serve(message, handler);
+  const handler = await handlerFor(message);
+  if (typeof handler === 'function') serve(message, handler);
+  else sessionEnded(handler, message.id);
 }
 
 async function slowTask(
   message: Exclude<TaskMessage, { kind: typeof HOLD_MESSAGE }>,
 ): Promise<unknown> {
   if (message.kind === SESSION_MESSAGE) {
-    sessionHandler ??= loadSession();
-    let handler: SessionHandler;
-    try {
-      handler = await sessionHandler;
-    } catch (err) {
-      // Not kept: a later connection tries again (descriptors may have come free).
-      sessionHandler = undefined;
-      message.socket.destroy();
-      return handlerFailed(err);
-    }
-    return adopted(message, handler);
+    const handler = await handlerFor(message);
+    return typeof handler === 'function' ? adopted(message, handler) : handler;
   }
   taskHandler ??= loadDefaultExport<TaskHandler>(config.task, 'task');
   return (await taskHandler)(message.task);
