@@ -12,7 +12,7 @@ export const ENTRY = {
 /** The Node.js flags the server's command line (`#!` line, `start` script) gives it. */
 export const SERVER_NODE_FLAGS: readonly string[] = [
   '--max-semi-space-size=1',
-  '--optimize-for-size',
+  '--expose-gc',
 ];
 
 /**

@@ -44,8 +44,22 @@ async function until(condition: () => boolean): Promise<void> {
 // a test asks for one.
 const { SSLKEYLOGFILE: _keylog, ...ENV } = process.env;
 
-function spawnServer(args: string[], openFiles?: number): ChildProcess {
-  const node = [process.execPath, '--conditions=rtt-source', MAIN, '-ip', '127.0.0.1', '-p', '0'];
+// The Node flags the server's `#!` line gives it, for a test of what they are for.
+const SHEBANG_FLAGS = (readFileSync(MAIN, 'utf8').split('\n', 1)[0] ?? '')
+  .split(' ')
+  .filter((word) => word.startsWith('--'));
+
+function spawnServer(args: string[], openFiles?: number, flags: string[] = []): ChildProcess {
+  const node = [
+    process.execPath,
+    ...flags,
+    '--conditions=rtt-source',
+    MAIN,
+    '-ip',
+    '127.0.0.1',
+    '-p',
+    '0',
+  ];
   return openFiles === undefined
     ? spawn(node[0] as string, [...node.slice(1), ...args], { env: ENV })
     : spawn('bash', ['-c', `ulimit -n ${openFiles}; exec "$@"`, 'bash', ...node, ...args], {
@@ -53,8 +67,8 @@ function spawnServer(args: string[], openFiles?: number): ChildProcess {
       });
 }
 
-async function startServer(args: string[], openFiles?: number): Promise<Server> {
-  const child = spawnServer(args, openFiles);
+async function startServer(args: string[], openFiles?: number, flags?: string[]): Promise<Server> {
+  const child = spawnServer(args, openFiles, flags);
   const lines: string[] = [];
   let partial = '';
   child.stdout?.setEncoding('utf8').on('data', (chunk: string) => {
@@ -157,6 +171,27 @@ describe.skipIf(process.platform !== 'linux')('the server process', { timeout: 6
     expect(server.lines.some((line) => /Closing 127\.0\.0\.1 port \d+: idle/.test(line))).toBe(
       true,
     );
+    server.child.kill('SIGTERM');
+    expect(await server.exited).toBe(0);
+  });
+
+  it('started as its command starts it, gives memory back once quiet after a burst of connections', async () => {
+    expect(SHEBANG_FLAGS).toContain('--expose-gc');
+    const server = await startServer(['--log-level', 'debug', '-t', '1'], undefined, SHEBANG_FLAGS);
+    const given = () => server.lines.filter((line) => line.includes('given back to the system'));
+    // Enough work for the threshold on both threads: each connection is accepted, moved,
+    // handshaken and closed.
+    for (let round = 0; round < 10; round++) {
+      const clients = await Promise.all(
+        Array.from({ length: 50 }, () => connect({ host: '127.0.0.1', port: server.port })),
+      );
+      await Promise.all(clients.map((client) => client.close()));
+    }
+    const before = given().length;
+    await until(() => given().length > before);
+    const match = /Quiet: heap ([\d.]+) -> ([\d.]+) MiB/.exec(given().at(-1) ?? '');
+    expect(match).toBeTruthy();
+    expect(Number(match?.[2])).toBeLessThanOrEqual(Number(match?.[1]));
     server.child.kill('SIGTERM');
     expect(await server.exited).toBe(0);
   });

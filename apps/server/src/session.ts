@@ -12,6 +12,7 @@ import { openKeylog, serveConnection } from '@rtt/protocol/node';
 import { type ConnectionContext, displayAddress, type SessionConfig } from './context.ts';
 import { createLog, type Log } from './logger.ts';
 import { readProxyHeader } from './proxy-protocol.ts';
+import { logReclaimed, startMemoryReclaim } from './reclaim.ts';
 import { openTemperatureSource } from './temperature.ts';
 import { reasonLabel, ThreadMetrics } from './thread-metrics.ts';
 
@@ -40,6 +41,7 @@ function threadState(data: unknown): ThreadState {
     // for in its round-trip time.
     for (const command of ['TIME', 'DATE', 'TEMP'] as const) answer(command);
     const log = createLog(config.log);
+    startMemoryReclaim({ onReclaimed: (heap) => logReclaimed(log, heap) });
     let tls: ThreadState['tls'];
     if (config.tls !== undefined) {
       const secureContext = createSecureContext({

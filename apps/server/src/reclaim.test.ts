@@ -1,0 +1,102 @@
+import fc from 'fast-check';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import {
+  type GcFunction,
+  type MemoryReclaim,
+  ReclaimPolicy,
+  type ReclaimPolicyOptions,
+  startMemoryReclaim,
+} from './reclaim.ts';
+
+const MIB = 1024 * 1024;
+const OPTIONS: ReclaimPolicyOptions = { quietBytes: MIB, quietLooks: 3, workBytes: 8 * MIB };
+
+/** Feeds the policy one look per step, each allocating `steps[i]` bytes; the looks it fired on. */
+function run(steps: readonly number[], options = OPTIONS, start = 0): number[] {
+  const policy = new ReclaimPolicy(options);
+  let allocated = start;
+  policy.look({ allocated });
+  const fired: number[] = [];
+  steps.forEach((bytes, i) => {
+    allocated += bytes;
+    if (policy.look({ allocated })) fired.push(i);
+  });
+  return fired;
+}
+
+describe('ReclaimPolicy', () => {
+  it('gives memory back once a thread that worked has been quiet for three looks', () => {
+    expect(run([20 * MIB, 10 * MIB, 0, 1_000, 0, 0, 0, 0])).toEqual([4]);
+  });
+
+  it('waits for work: quiet looks alone, or too little allocated since, never fire', () => {
+    expect(run(Array(20).fill(0))).toEqual([]);
+    expect(run([4 * MIB, 0, 0, 0, 0, 0])).toEqual([]);
+  });
+
+  it('counts the allocation before its first look as work (start-up garbage)', () => {
+    const policy = new ReclaimPolicy(OPTIONS);
+    expect(policy.look({ allocated: 30 * MIB })).toBe(false);
+    expect([0, 0, 0].map(() => policy.look({ allocated: 30 * MIB }))).toEqual([false, false, true]);
+  });
+
+  it('starts counting quiet looks again after a busy one', () => {
+    expect(run([9 * MIB, 0, 0, 2 * MIB, 0, 0, 0])).toEqual([6]);
+  });
+
+  it('never fires on a busy look, and at most once per workBytes allocated', () => {
+    fc.assert(
+      fc.property(fc.array(fc.nat({ max: 12 * MIB }), { maxLength: 200 }), (steps) => {
+        const fired = run(steps);
+        for (const i of fired) expect(steps[i]).toBeLessThan(OPTIONS.quietBytes);
+        let previous = -1;
+        for (const i of fired) {
+          const since = steps.slice(previous + 1, i + 1).reduce((a, b) => a + b, 0);
+          expect(since).toBeGreaterThanOrEqual(OPTIONS.workBytes);
+          // The quiet looks before it were all quiet.
+          for (let j = i - OPTIONS.quietLooks + 1; j <= i; j++) {
+            expect(steps[j]).toBeLessThan(OPTIONS.quietBytes);
+          }
+          previous = i;
+        }
+      }),
+    );
+  });
+});
+
+describe('startMemoryReclaim', () => {
+  let reclaim: MemoryReclaim | undefined;
+  afterEach(() => {
+    reclaim?.stop();
+    reclaim = undefined;
+    vi.useRealTimers();
+  });
+
+  it('starts nothing without V8 collector', () => {
+    const saved = (globalThis as { gc?: unknown }).gc;
+    (globalThis as { gc?: unknown }).gc = undefined;
+    try {
+      expect(startMemoryReclaim()).toBeUndefined();
+    } finally {
+      (globalThis as { gc?: unknown }).gc = saved;
+    }
+  });
+
+  it('calls the collector once the thread goes quiet after start-up, and reports the heap', async () => {
+    vi.useFakeTimers();
+    const gc = vi.fn<GcFunction>();
+    const onReclaimed = vi.fn();
+    reclaim = startMemoryReclaim({ gc, onReclaimed });
+    expect(reclaim).toBeDefined();
+    // Once per thread.
+    expect(startMemoryReclaim({ gc })).toBe(reclaim);
+    // Loading vitest and this file allocated far more than the work threshold; the test
+    // allocates next to nothing while the fake clock moves.
+    await vi.advanceTimersByTimeAsync(5_000);
+    expect(gc).toHaveBeenCalledWith({ type: 'major', execution: 'async', flavor: 'last-resort' });
+    expect(onReclaimed).toHaveBeenCalledWith({
+      before: expect.any(Number),
+      after: expect.any(Number),
+    });
+  });
+});
