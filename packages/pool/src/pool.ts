@@ -44,7 +44,8 @@ export interface PoolStats {
   completed: number;
   /**
    * Connections destroyed because they could not be moved to a thread: the process had no
-   * file descriptor left for the move (`closedBy: 'no-descriptor'` or `'transfer-failed'`).
+   * file descriptor left for the move (`closedBy: 'no-descriptor'` or `'transfer-failed'`),
+   * or their context could not be cloned (`'transfer-failed'`).
    */
   dropped: number;
 }
@@ -363,12 +364,17 @@ export class ConnectionPool<TContext = unknown, TTask = unknown, TResult = unkno
       },
       (err: unknown) => {
         this.#queuedMoves.delete(id);
+        // A message that cannot be cloned (a context with a function in it) never left: the
+        // socket did not move, as on a lane (see #sendOnLane), not a thread that died.
+        const unsent = !socket.destroyed && (err as Error | undefined)?.name === 'DataCloneError';
         if (!socket.destroyed) socket.destroy();
         const open = this.#open.get(id);
         // A connection a thread has taken ends with its thread's 'exit', not here.
         if (open === undefined || open.thread !== 0) return;
         const detail = err instanceof Error ? err.message : String(err);
-        this.#finish(id, emptySummary(this.#lostReason(), detail));
+        if (unsent) this.#dropped += 1;
+        const reason = unsent ? 'transfer-failed' : this.#lostReason();
+        this.#finish(id, emptySummary(reason, detail), !unsent);
       },
     );
   }

@@ -10,6 +10,7 @@ import {
   type SessionSummary,
   TaskFailedError,
 } from '../src/index.ts';
+import { SESSION_MESSAGE } from '../src/messages.ts';
 import { SessionRegistry, serveSession } from '../src/serve.ts';
 import type { EchoContext } from './fixtures/echo-session.ts';
 import { connect, servePool } from './harness.ts';
@@ -622,6 +623,49 @@ describe('thread reports', () => {
     expect(summary).toMatchObject({ closedBy: 'worker-exit' });
     expect(exited).toHaveLength(1);
     expect(exited[0]).toBeGreaterThan(0);
+  });
+});
+
+describe('a context that cannot cross threads', () => {
+  it('ends the connection as transfer-failed on both paths, and the pool serves on', async () => {
+    // One connection fills the first thread, so the next goes as a task to start a second
+    // (the task path); once the first has closed, its thread takes one down its lane.
+    const p = pool({ threads: 2, activeThreads: 1, connectionsPerThread: 1 });
+    const uncloneable = { call: () => 1 } as unknown as EchoContext;
+    const contexts = [{}, uncloneable, uncloneable, {}];
+    const server = await served(p, (i) => contexts[i] ?? {});
+    const runs = vi.spyOn(Piscina.prototype, 'run');
+    const sessionTasks = () =>
+      runs.mock.calls.filter(
+        ([message]) => (message as { kind?: unknown }).kind === SESSION_MESSAGE,
+      ).length;
+    try {
+      const holder = await connect(server.port);
+      holder.socket.write('a');
+      await holder.next();
+      const before = sessionTasks();
+      const byTask = await connect(server.port);
+      await byTask.closed;
+      expect(sessionTasks()).toBe(before + 1);
+      holder.socket.end();
+      await server.summaries[0];
+      const byLane = await connect(server.port);
+      await byLane.closed;
+      expect(sessionTasks()).toBe(before + 1);
+      const after = await connect(server.port);
+      after.socket.write('b');
+      expect(await after.next()).toMatch(/:b$/);
+      after.socket.end();
+    } finally {
+      runs.mockRestore();
+    }
+    const summaries = await Promise.all(server.summaries);
+    for (const summary of [summaries[1], summaries[2]]) {
+      expect(summary).toMatchObject({ closedBy: 'transfer-failed', requests: 0 });
+      expect(summary?.error).toMatch(/could not be cloned/);
+    }
+    expect(summaries[3]).toMatchObject({ closedBy: 'peer', requests: 1 });
+    expect(p.stats).toMatchObject({ dropped: 2, connections: 0, completed: 2 });
   });
 });
 
