@@ -10,10 +10,7 @@ export const ENTRY = {
 } as const;
 
 /** The Node.js flags the server's command line (`#!` line, `start` script) gives it. */
-export const SERVER_NODE_FLAGS: readonly string[] = [
-  '--max-semi-space-size=1',
-  '--expose-gc',
-];
+export const SERVER_NODE_FLAGS: readonly string[] = ['--max-semi-space-size=1', '--expose-gc'];
 
 /**
  * Runs a workspace entry point with the Node that runs us (the workspace's Node 26 under

@@ -131,9 +131,13 @@ export async function measureCase(
   };
 }
 
+/** How long the held connections sit idle before the second reading of memory. */
+export const SETTLE_MS = 5_000;
+
 /**
  * The hold test on a fresh server: `count` connections opened and kept open, then one
- * request on each; its memory before, while holding and after they close.
+ * request on each; its memory before, while holding, after holding them idle for
+ * {@link SETTLE_MS}, and after they close.
  *
  * @example
  * const record = await measureHold('t32', 10_000);
@@ -146,6 +150,7 @@ export async function measureHold(key: TargetKey, count: number): Promise<HoldRe
     const rssBefore = residentBytes(server.pid) ?? null;
     let rssHeld: number | null = null;
     let threadsHeld: number | null = null;
+    let rssSettled: number | null = null;
     const result = await holdConnections({
       ip: HOST,
       port: server.port,
@@ -154,13 +159,21 @@ export async function measureHold(key: TargetKey, count: number): Promise<HoldRe
       command: 'PING',
       connectBatch: 200,
       timeoutMs: 30_000,
-      onAnswered: () => {
+      onAnswered: async () => {
         rssHeld = residentBytes(server.pid) ?? null;
         threadsHeld = threadCount(server.pid) ?? null;
+        // The same connections, idle for a while: what holding them costs once the burst
+        // that opened them is over.
+        await sleep(SETTLE_MS);
+        rssSettled = residentBytes(server.pid) ?? null;
       },
     });
     await sleep(3_000);
     const rssAfter = residentBytes(server.pid) ?? null;
+    const perConnection = (rss: number | null) =>
+      rssBefore !== null && rss !== null && result.held > 0
+        ? Math.round((rss - rssBefore) / result.held)
+        : null;
     return {
       target: key,
       count,
@@ -174,11 +187,10 @@ export async function measureHold(key: TargetKey, count: number): Promise<HoldRe
       rss_before_bytes: rssBefore,
       rss_held_bytes: rssHeld,
       rss_after_bytes: rssAfter,
-      bytes_per_connection:
-        rssBefore !== null && rssHeld !== null && result.held > 0
-          ? Math.round((rssHeld - rssBefore) / result.held)
-          : null,
+      bytes_per_connection: perConnection(rssHeld),
       threads_held: threadsHeld,
+      rss_settled_bytes: rssSettled,
+      bytes_per_connection_settled: perConnection(rssSettled),
     };
   } finally {
     await server.stop();

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { mib, ms, progressLine, renderTables, times, verdicts } from './compare-render.ts';
+import { kib, mib, ms, progressLine, renderTables, times, verdicts } from './compare-render.ts';
 import type { CaseSummary, HoldRecord, ResultsFile, RunRecord } from './results.ts';
 
 // The committed results file: the tables must show its figures, whatever run wrote it, so the
@@ -159,6 +159,7 @@ describe('renderTables on results/latest.json', () => {
       );
       expect(row[7]).toBe(`${((h.bytes_per_connection as number) / 1024).toFixed(1)} KiB`);
       expect(row[9]).toBe(String(h.threads_held));
+      expect(row[11]).toBe(kib(h.bytes_per_connection_settled));
     });
   });
 
@@ -358,6 +359,8 @@ describe('cell formats', () => {
     expect(mib(129_159_168)).toBe('123.2 MiB');
     expect(mib(null)).toBe('n/a');
     expect(mib(undefined)).toBe('n/a');
+    expect(kib(6_861)).toBe('6.7 KiB');
+    expect(kib(null)).toBe('n/a');
     expect(ms(1.61)).toBe('1.610');
     expect(times(0.97)).toBe('0.97x');
     expect(times(1)).toBe('1.00x');

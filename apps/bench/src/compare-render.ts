@@ -34,6 +34,16 @@ export function mib(bytes: number | null | undefined): string {
 }
 
 /**
+ * Bytes as KiB with one decimal, or `n/a`.
+ *
+ * @example
+ * kib(6861); // '6.7 KiB'
+ */
+export function kib(bytes: number | null | undefined): string {
+  return bytes === null || bytes === undefined ? 'n/a' : `${(bytes / 1024).toFixed(1)} KiB`;
+}
+
+/**
  * Milliseconds with three decimals (microsecond resolution, as the histograms have).
  *
  * @example
@@ -264,6 +274,8 @@ export function renderTables(results: ResultsFile): string {
           'per connection',
           'RSS 3 s after close',
           'threads holding',
+          'RSS holding, 5 s idle',
+          'per connection, 5 s idle',
         ],
         results.hold.map((h) => [
           name(h.target),
@@ -273,11 +285,11 @@ export function renderTables(results: ResultsFile): string {
           `${ms(h.latency_ms.p50)} / ${ms(h.latency_ms.p99)} / ${ms(h.latency_ms.max)}`,
           mib(h.rss_before_bytes),
           mib(h.rss_held_bytes),
-          h.bytes_per_connection === null
-            ? 'n/a'
-            : `${(h.bytes_per_connection / 1024).toFixed(1)} KiB`,
+          kib(h.bytes_per_connection),
           mib(h.rss_after_bytes),
           h.threads_held ?? 'n/a',
+          mib(h.rss_settled_bytes),
+          kib(h.bytes_per_connection_settled),
         ]),
       ),
     );

@@ -64,6 +64,12 @@ export interface HoldRecord {
   rss_after_bytes: number | null;
   bytes_per_connection: number | null;
   threads_held: number | null;
+  /**
+   * RSS once the held connections have sat idle for a few seconds, still open (a server that
+   * gives memory back when quiet is smaller then); absent in results of older runs.
+   */
+  rss_settled_bytes?: number | null;
+  bytes_per_connection_settled?: number | null;
 }
 
 export interface ResultsFile {
