@@ -9,7 +9,12 @@ import {
 } from './reclaim.ts';
 
 const MIB = 1024 * 1024;
-const OPTIONS: ReclaimPolicyOptions = { quietBytes: MIB, quietLooks: 3, workBytes: 8 * MIB };
+const OPTIONS: ReclaimPolicyOptions = {
+  quietBytes: MIB / 4,
+  calmFraction: 1 / 8,
+  quietLooks: 3,
+  workBytes: 8 * MIB,
+};
 
 /** Feeds the policy one look per step, each allocating `steps[i]` bytes; the looks it fired on. */
 function run(steps: readonly number[], options = OPTIONS, start = 0): number[] {
@@ -29,9 +34,20 @@ describe('ReclaimPolicy', () => {
     expect(run([20 * MIB, 10 * MIB, 0, 1_000, 0, 0, 0, 0])).toEqual([4]);
   });
 
-  it('waits for work: quiet looks alone, or too little allocated since, never fire', () => {
+  it('counts a load far below the busiest since as quiet: a few clients after a burst', () => {
+    // 24 MiB a second, then 1 MiB a second: under an eighth of the busiest.
+    expect(run([24 * MIB, 24 * MIB, MIB, MIB, MIB, MIB, MIB, MIB, MIB, MIB])).toEqual([4]);
+  });
+
+  it('never fires under a steady load, however long, nor on quiet looks alone', () => {
+    expect(run(Array(100).fill(MIB))).toEqual([]);
     expect(run(Array(20).fill(0))).toEqual([]);
     expect(run([4 * MIB, 0, 0, 0, 0, 0])).toEqual([]);
+  });
+
+  it('forgets the busiest look once it has fired: the same light load is not quiet after', () => {
+    const steps = [32 * MIB, MIB, MIB, MIB, ...Array(50).fill(MIB)];
+    expect(run(steps)).toEqual([3]);
   });
 
   it('counts the allocation before its first look as work (start-up garbage)', () => {
@@ -44,18 +60,20 @@ describe('ReclaimPolicy', () => {
     expect(run([9 * MIB, 0, 0, 2 * MIB, 0, 0, 0])).toEqual([6]);
   });
 
-  it('never fires on a busy look, and at most once per workBytes allocated', () => {
+  it('fires only after quietLooks quiet looks, and at most once per workBytes allocated', () => {
     fc.assert(
-      fc.property(fc.array(fc.nat({ max: 12 * MIB }), { maxLength: 200 }), (steps) => {
+      fc.property(fc.array(fc.nat({ max: 40 * MIB }), { maxLength: 200 }), (steps) => {
         const fired = run(steps);
-        for (const i of fired) expect(steps[i]).toBeLessThan(OPTIONS.quietBytes);
         let previous = -1;
         for (const i of fired) {
-          const since = steps.slice(previous + 1, i + 1).reduce((a, b) => a + b, 0);
-          expect(since).toBeGreaterThanOrEqual(OPTIONS.workBytes);
-          // The quiet looks before it were all quiet.
+          const window = steps.slice(previous + 1, i + 1);
+          expect(window.reduce((a, b) => a + b, 0)).toBeGreaterThanOrEqual(OPTIONS.workBytes);
+          // Each of the last quietLooks looks was under the quiet bound of its moment.
+          const busiest = Math.max(...window);
           for (let j = i - OPTIONS.quietLooks + 1; j <= i; j++) {
-            expect(steps[j]).toBeLessThan(OPTIONS.quietBytes);
+            expect(steps[j]).toBeLessThan(
+              Math.max(OPTIONS.quietBytes, busiest * OPTIONS.calmFraction),
+            );
           }
           previous = i;
         }

@@ -10,7 +10,8 @@ import { getHeapStatistics } from 'node:v8';
  * thread collect more often while it works (about 5% of a TLS handshake's CPU, 17% of a plain
  * connection's). This does what V8's own memory reducer does in a browser tab that goes to
  * the background, for a server thread: once a thread that has worked since the last time has
- * allocated next to nothing for a few seconds, one memory-reducing collection.
+ * allocated next to nothing, or far less than at its busiest, for a few seconds, one
+ * memory-reducing collection.
  *
  * It needs V8's collector function (`node --expose-gc`, given by the server's command line);
  * without it nothing is started.
@@ -30,8 +31,13 @@ export interface HeapReading {
 }
 
 export interface ReclaimPolicyOptions {
-  /** Bytes allocated between two looks under which the thread counts as quiet. */
+  /** Bytes allocated between two looks under which the thread always counts as quiet. */
   quietBytes: number;
+  /**
+   * A look is quiet too when it allocated less than this fraction of the busiest look since
+   * memory was last given back: the load has fallen well below what grew the heap.
+   */
+  calmFraction: number;
   /** Quiet looks in a row before memory is given back. */
   quietLooks: number;
   /** Bytes the thread must have allocated since memory was last given back (or since start). */
@@ -40,10 +46,14 @@ export interface ReclaimPolicyOptions {
 
 export const DEFAULT_RECLAIM: ReclaimPolicyOptions & { intervalMs: number } = {
   intervalMs: 1_000,
-  // V8's own measure of a low allocation rate (1 KB/ms). A thread holding thousands of idle
-  // connections allocates a few KiB a second (timers, metrics), one that watches over a few
-  // clients sending a request every 10 ms a few hundred; one serving a busy client, megabytes.
-  quietBytes: 1024 * 1024,
+  // A thread holding thousands of idle connections allocates a few KiB a second (timers,
+  // metrics); a pool thread serving four clients that each send a request every 10 ms,
+  // about 1 MiB; one serving a busy client, tens of MiB.
+  quietBytes: 256 * 1024,
+  // Those four clients, after an attack or a burst of connections that allocated 10 MiB a
+  // second or more, are quiet; the same four clients alone, before or since, are not (a
+  // steady load has nothing to give back, and would pay for a collection every few seconds).
+  calmFraction: 1 / 8,
   quietLooks: 3,
   // What a few hundred connections opened and closed allocate: a thread that has done less
   // since has little to give back, and a collection of a large heap pauses it for a while.
@@ -52,7 +62,8 @@ export const DEFAULT_RECLAIM: ReclaimPolicyOptions & { intervalMs: number } = {
 
 /**
  * Decides, one heap reading at a time, when a thread should give memory back: after
- * `quietLooks` quiet readings in a row, once it has allocated `workBytes` since it last did
+ * `quietLooks` quiet readings in a row (under `quietBytes`, or under `calmFraction` of the
+ * busiest reading since it last did), once it has allocated `workBytes` since it last did
  * (whatever it allocated may be garbage by now: only a collection can tell, and a heap's
  * size says nothing about it until then).
  *
@@ -64,6 +75,7 @@ export class ReclaimPolicy {
   readonly #options: ReclaimPolicyOptions;
   #last: number | undefined;
   #since = 0;
+  #busiest = 0;
   #quiet = 0;
 
   constructor(options: ReclaimPolicyOptions) {
@@ -75,12 +87,18 @@ export class ReclaimPolicy {
     const allocated = this.#last === undefined ? reading.allocated : reading.allocated - this.#last;
     this.#last = reading.allocated;
     this.#since += allocated;
-    this.#quiet = allocated < this.#options.quietBytes ? this.#quiet + 1 : 0;
+    this.#busiest = Math.max(this.#busiest, allocated);
+    const quietUnder = Math.max(
+      this.#options.quietBytes,
+      this.#busiest * this.#options.calmFraction,
+    );
+    this.#quiet = allocated < quietUnder ? this.#quiet + 1 : 0;
     if (this.#quiet < this.#options.quietLooks || this.#since < this.#options.workBytes) {
       return false;
     }
     this.#quiet = 0;
     this.#since = 0;
+    this.#busiest = 0;
     return true;
   }
 }
