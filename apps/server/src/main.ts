@@ -39,7 +39,7 @@ import { createLog } from './logger.ts';
 import { ServerMetrics, serveMetrics } from './metrics.ts';
 import { proxyAllowed } from './proxy-protocol.ts';
 import { EverySecond, formatCount } from './rate-limit.ts';
-import { logReclaimed, startMemoryReclaim } from './reclaim.ts';
+import { logReclaimed, reclaimUnavailable, startMemoryReclaim } from './reclaim.ts';
 import { logOpened } from './session.ts';
 import { openTemperatureSource } from './temperature.ts';
 import type { ThreadMetricsReport } from './thread-metrics.ts';
@@ -98,7 +98,9 @@ async function main(): Promise<number> {
     );
     return 1;
   }
-  startMemoryReclaim({ onReclaimed: (heap) => logReclaimed(log, heap) });
+  if (startMemoryReclaim({ onReclaimed: (heap) => logReclaimed(log, heap) }) === undefined) {
+    log.debug(`Memory is not given back when quiet: ${reclaimUnavailable()}`);
+  }
 
   let temperatureDescription: string;
   try {

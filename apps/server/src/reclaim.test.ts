@@ -1,30 +1,36 @@
 import fc from 'fast-check';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import {
+  DEFAULT_RECLAIM,
   type GcFunction,
   type MemoryReclaim,
   ReclaimPolicy,
   type ReclaimPolicyOptions,
+  reclaimUnavailable,
   startMemoryReclaim,
 } from './reclaim.ts';
 
 const MIB = 1024 * 1024;
-const OPTIONS: ReclaimPolicyOptions = {
-  quietBytes: MIB / 4,
-  calmFraction: 1 / 8,
-  quietLooks: 3,
-  workBytes: 8 * MIB,
-};
+const OPTIONS: ReclaimPolicyOptions = { ...DEFAULT_RECLAIM, intervalMs: 1_000 };
 
-/** Feeds the policy one look per step, each allocating `steps[i]` bytes; the looks it fired on. */
-function run(steps: readonly number[], options = OPTIONS, start = 0): number[] {
-  const policy = new ReclaimPolicy(options);
+/**
+ * Feeds a policy one look a second, each allocating `steps[i]` bytes, after a first look at
+ * `start` bytes; the steps it fired on. Each collection gives back `gain(i)` bytes.
+ */
+function run(
+  steps: readonly number[],
+  { start = 0, gain = () => 64 * MIB }: { start?: number; gain?: (i: number) => number } = {},
+): number[] {
+  const policy = new ReclaimPolicy(OPTIONS);
   let allocated = start;
-  policy.look({ allocated });
+  policy.look({ allocated, at: 0 });
   const fired: number[] = [];
   steps.forEach((bytes, i) => {
     allocated += bytes;
-    if (policy.look({ allocated })) fired.push(i);
+    if (policy.look({ allocated, at: (i + 1) * 1_000 })) {
+      fired.push(i);
+      policy.collected(100 * MIB, 100 * MIB - gain(i));
+    }
   });
   return fired;
 }
@@ -46,18 +52,42 @@ describe('ReclaimPolicy', () => {
   });
 
   it('forgets the busiest look once it has fired: the same light load is not quiet after', () => {
-    const steps = [32 * MIB, MIB, MIB, MIB, ...Array(50).fill(MIB)];
-    expect(run(steps)).toEqual([3]);
+    expect(run([32 * MIB, MIB, MIB, MIB, ...Array(50).fill(MIB)])).toEqual([3]);
   });
 
-  it('counts the allocation before its first look as work (start-up garbage)', () => {
-    const policy = new ReclaimPolicy(OPTIONS);
-    expect(policy.look({ allocated: 30 * MIB })).toBe(false);
-    expect([0, 0, 0].map(() => policy.look({ allocated: 30 * MIB }))).toEqual([false, false, true]);
+  it('counts start-up allocation as work, not as a pace a load must fall under', () => {
+    // 300 MiB before the first look: a steady 2 MiB a second after it is not quiet.
+    expect(run(Array(30).fill(2 * MIB), { start: 300 * MIB })).toEqual([]);
+    // Quiet after start-up: fires once, at the third quiet look.
+    expect(run([0, 0, 0, 0, 0], { start: 30 * MIB })).toEqual([2]);
   });
 
   it('starts counting quiet looks again after a busy one', () => {
     expect(run([9 * MIB, 0, 0, 2 * MIB, 0, 0, 0])).toEqual([6]);
+  });
+
+  it('reads a late look as a pace, not a burst', () => {
+    const policy = new ReclaimPolicy(OPTIONS);
+    policy.look({ allocated: 0, at: 0 });
+    // 40 MiB over 20 s of a blocked event loop is 2 MiB a second: not a busiest of 40.
+    policy.look({ allocated: 40 * MIB, at: 20_000 });
+    const looks = [1, 2, 3, 4].map((i) =>
+      policy.look({ allocated: 40 * MIB + i * MIB, at: 20_000 + i * 1_000 }),
+    );
+    expect(looks).toEqual([false, false, false, false]);
+  });
+
+  it('waits longer after each collection that gave back little: a burst every 5 s', () => {
+    const cycle = [40 * MIB, 0, 0, 0, 0];
+    const steps = Array.from({ length: 60 }, () => cycle).flat();
+    const worthless = run(steps, { gain: () => MIB });
+    const worth = run(steps, { gain: () => 64 * MIB });
+    expect(worth).toHaveLength(60);
+    // Waits of 8, 16, 32, 64 and 128 looks between collections.
+    expect(worthless.length).toBeLessThanOrEqual(6);
+    for (let i = 1; i < worthless.length; i++) {
+      expect((worthless[i] ?? 0) - (worthless[i - 1] ?? 0)).toBeGreaterThan(8);
+    }
   });
 
   it('fires only after quietLooks quiet looks, and at most once per workBytes allocated', () => {
@@ -90,31 +120,47 @@ describe('startMemoryReclaim', () => {
     vi.useRealTimers();
   });
 
-  it('starts nothing without V8 collector', () => {
+  it("starts nothing without V8's collector, and says why", () => {
     const saved = (globalThis as { gc?: unknown }).gc;
     (globalThis as { gc?: unknown }).gc = undefined;
     try {
       expect(startMemoryReclaim()).toBeUndefined();
+      expect(reclaimUnavailable()).toMatch(/--expose-gc/);
     } finally {
       (globalThis as { gc?: unknown }).gc = saved;
     }
   });
 
-  it('calls the collector once the thread goes quiet after start-up, and reports the heap', async () => {
-    vi.useFakeTimers();
-    const gc = vi.fn<GcFunction>();
-    const onReclaimed = vi.fn();
-    reclaim = startMemoryReclaim({ gc, onReclaimed });
-    expect(reclaim).toBeDefined();
-    // Once per thread.
-    expect(startMemoryReclaim({ gc })).toBe(reclaim);
-    // Loading vitest and this file allocated far more than the work threshold; the test
-    // allocates next to nothing while the fake clock moves.
-    await vi.advanceTimersByTimeAsync(5_000);
-    expect(gc).toHaveBeenCalledWith({ type: 'major', execution: 'async', flavor: 'last-resort' });
-    expect(onReclaimed).toHaveBeenCalledWith({
-      before: expect.any(Number),
-      after: expect.any(Number),
-    });
-  });
+  const countsAllocation = reclaimUnavailable(() => {}) === undefined;
+
+  it.skipIf(!countsAllocation)(
+    'calls the collector once the thread goes quiet after start-up, and reports what it gave back',
+    async () => {
+      vi.useFakeTimers();
+      // A thread that allocated 30 MiB starting, then nothing; the collection halves its heap.
+      let committed = 40 * MIB;
+      const gc = vi.fn<GcFunction>(() => {
+        committed = 20 * MIB;
+      });
+      const heap = () => ({ allocated: 30 * MIB, committed });
+      const onReclaimed = vi.fn();
+      reclaim = startMemoryReclaim({ gc, heap, onReclaimed });
+      expect(reclaim).toBeDefined();
+      // Once per thread.
+      expect(startMemoryReclaim({ gc, heap })).toBe(reclaim);
+      await vi.advanceTimersByTimeAsync(3_000);
+      expect(gc).not.toHaveBeenCalled();
+      await vi.advanceTimersByTimeAsync(1_000);
+      expect(gc).toHaveBeenCalledTimes(1);
+      expect(gc).toHaveBeenCalledWith({ type: 'major', execution: 'sync', flavor: 'last-resort' });
+      expect(onReclaimed).toHaveBeenCalledWith({
+        before: 40 * MIB,
+        after: 20 * MIB,
+        pauseMs: expect.any(Number),
+      });
+      // Nothing allocated since: no second collection, however long it stays quiet.
+      await vi.advanceTimersByTimeAsync(60_000);
+      expect(gc).toHaveBeenCalledTimes(1);
+    },
+  );
 });

@@ -1,26 +1,27 @@
 import { getHeapStatistics } from 'node:v8';
+import { threadId } from 'node:worker_threads';
 
 /**
- * Giving memory back once a thread has gone quiet after growing.
+ * Giving memory back once a thread has gone quiet after working.
  *
  * V8 returns a heap's memory to the system only after a full collection that compacts it,
  * and it starts one by itself when the heap reaches its next limit, not when the load is
  * gone: a server that grew by 60 MiB in a burst of connections kept it for as long as it then
  * sat idle. V8's `--optimize-for-size` makes it give memory back, but it also makes every
- * thread collect more often while it works (about 5% of a TLS handshake's CPU, 17% of a plain
- * connection's). This does what V8's own memory reducer does in a browser tab that goes to
- * the background, for a server thread: once a thread that has worked since the last time has
- * allocated next to nothing, or far less than at its busiest, for a few seconds, one
- * memory-reducing collection.
+ * thread collect more often while it works (about 5% of a TLS handshake's CPU). This does what
+ * V8's own memory reducer does for a browser tab sent to the background, for a server thread:
+ * once a thread that has worked since the last time has allocated next to nothing, or far
+ * less than at its busiest, for a few seconds, one memory-reducing collection.
  *
- * It needs V8's collector function (`node --expose-gc`, given by the server's command line);
- * without it nothing is started.
+ * It needs V8's collector function (`node --expose-gc`, given by the server's command line)
+ * and heap statistics that count allocation (`total_allocated_bytes`, Node.js 25 and later);
+ * without either nothing is started.
  */
 
 /** V8's collector, as `--expose-gc` gives it (the options are V8's gc extension's). */
 export type GcFunction = (options: {
   type: 'major';
-  execution: 'async';
+  execution: 'sync';
   flavor: 'last-resort';
 }) => unknown;
 
@@ -28,10 +29,14 @@ export type GcFunction = (options: {
 export interface HeapReading {
   /** Bytes allocated since the thread started (grows while the thread works). */
   allocated: number;
+  /** When the reading was taken, in ms (`performance.now()`). */
+  at: number;
 }
 
 export interface ReclaimPolicyOptions {
-  /** Bytes allocated between two looks under which the thread always counts as quiet. */
+  /** The pace at which the thread is looked at, in ms: allocation is counted per this much time. */
+  intervalMs: number;
+  /** Bytes allocated per interval under which the thread always counts as quiet. */
   quietBytes: number;
   /**
    * A look is quiet too when it allocated less than this fraction of the busiest look since
@@ -42,9 +47,15 @@ export interface ReclaimPolicyOptions {
   quietLooks: number;
   /** Bytes the thread must have allocated since memory was last given back (or since start). */
   workBytes: number;
+  /**
+   * A collection that gave back less than this (bytes) doubles the looks to wait before the
+   * next, up to `maxWaitLooks`; one that gave back more resets the wait.
+   */
+  worthBytes: number;
+  maxWaitLooks: number;
 }
 
-export const DEFAULT_RECLAIM: ReclaimPolicyOptions & { intervalMs: number } = {
+export const DEFAULT_RECLAIM: ReclaimPolicyOptions = {
   intervalMs: 1_000,
   // A thread holding thousands of idle connections allocates a few KiB a second (timers,
   // metrics); a pool thread serving four clients that each send a request every 10 ms,
@@ -58,6 +69,11 @@ export const DEFAULT_RECLAIM: ReclaimPolicyOptions & { intervalMs: number } = {
   // What a few hundred connections opened and closed allocate: a thread that has done less
   // since has little to give back, and a collection of a large heap pauses it for a while.
   workBytes: 8 * 1024 * 1024,
+  // A load that comes back every few seconds (clients polling, or someone opening and
+  // closing connections to make the server collect) leaves little garbage a collection
+  // would not find anyway: then the wait doubles, up to about five minutes.
+  worthBytes: 4 * 1024 * 1024,
+  maxWaitLooks: 300,
 };
 
 /**
@@ -65,18 +81,24 @@ export const DEFAULT_RECLAIM: ReclaimPolicyOptions & { intervalMs: number } = {
  * `quietLooks` quiet readings in a row (under `quietBytes`, or under `calmFraction` of the
  * busiest reading since it last did), once it has allocated `workBytes` since it last did
  * (whatever it allocated may be garbage by now: only a collection can tell, and a heap's
- * size says nothing about it until then).
+ * size says nothing about it until then), and no sooner than its wait after a collection
+ * that gave back little.
  *
  * @example
  * const policy = new ReclaimPolicy(DEFAULT_RECLAIM);
- * if (policy.look({ allocated: 5e6 })) gc({ type: 'major', execution: 'async', flavor: 'last-resort' });
+ * if (policy.look({ allocated: 5e6, at: performance.now() })) {
+ *   gc({ type: 'major', execution: 'sync', flavor: 'last-resort' });
+ *   policy.collected(60e6, 20e6);
+ * }
  */
 export class ReclaimPolicy {
   readonly #options: ReclaimPolicyOptions;
-  #last: number | undefined;
+  #last: HeapReading | undefined;
   #since = 0;
   #busiest = 0;
   #quiet = 0;
+  #looksSince = 0;
+  #wait = 0;
 
   constructor(options: ReclaimPolicyOptions) {
     this.#options = options;
@@ -84,22 +106,41 @@ export class ReclaimPolicy {
 
   /** Takes one reading; true when memory should be given back now. */
   look(reading: HeapReading): boolean {
-    const allocated = this.#last === undefined ? reading.allocated : reading.allocated - this.#last;
-    this.#last = reading.allocated;
+    const last = this.#last;
+    this.#last = reading;
+    this.#looksSince += 1;
+    if (last === undefined) {
+      // Everything allocated before the first look (start-up) is work to give back, but not
+      // a pace: a thread under real load would count as quiet against it.
+      this.#since += reading.allocated;
+      return false;
+    }
+    const allocated = reading.allocated - last.allocated;
     this.#since += allocated;
-    this.#busiest = Math.max(this.#busiest, allocated);
+    // Per interval, so that a look delayed by a busy event loop is not taken for a burst.
+    const elapsed = Math.max(reading.at - last.at, this.#options.intervalMs);
+    const pace = (allocated * this.#options.intervalMs) / elapsed;
+    this.#busiest = Math.max(this.#busiest, pace);
     const quietUnder = Math.max(
       this.#options.quietBytes,
       this.#busiest * this.#options.calmFraction,
     );
-    this.#quiet = allocated < quietUnder ? this.#quiet + 1 : 0;
+    this.#quiet = pace < quietUnder ? this.#quiet + 1 : 0;
     if (this.#quiet < this.#options.quietLooks || this.#since < this.#options.workBytes) {
       return false;
     }
+    if (this.#looksSince <= this.#wait) return false;
     this.#quiet = 0;
     this.#since = 0;
     this.#busiest = 0;
+    this.#looksSince = 0;
     return true;
+  }
+
+  /** What the collection {@link look} asked for gave back: a little lengthens the next wait. */
+  collected(before: number, after: number): void {
+    const { worthBytes, maxWaitLooks } = this.#options;
+    this.#wait = before - after >= worthBytes ? 0 : Math.min(maxWaitLooks, 2 * this.#wait || 8);
   }
 }
 
@@ -108,6 +149,8 @@ export interface Reclaimed {
   /** Heap held before and after, in bytes. */
   before: number;
   after: number;
+  /** How long the collection paused the thread, in ms. */
+  pauseMs: number;
 }
 
 export interface MemoryReclaim {
@@ -124,35 +167,47 @@ function readHeap(): { allocated: number | undefined; committed: number } {
   return { allocated: heap.total_allocated_bytes, committed: heap.total_heap_size };
 }
 
+/** Why {@link startMemoryReclaim} started nothing, for a debug line; `undefined` if it can run. */
+export function reclaimUnavailable(gc = (globalThis as { gc?: unknown }).gc): string | undefined {
+  if (typeof gc !== 'function') return "V8's collector is not exposed (node --expose-gc)";
+  if (readHeap().allocated === undefined) {
+    return `Node.js ${process.versions.node} does not count allocation (Node.js 25 and later do)`;
+  }
+  return undefined;
+}
+
 /**
  * Starts giving this thread's memory back once it goes quiet (see the module's comment).
- * Once per thread: a second call returns the first one's handle. `undefined` when V8's
- * collector is not exposed (the server was started without `--expose-gc`).
+ * Once per thread: a second call returns the first one's handle. `undefined` when it cannot
+ * run here ({@link reclaimUnavailable} says why).
  *
  * @example
- * startMemoryReclaim({ onReclaimed: ({ before, after }) => log.debug(`heap ${before} -> ${after}`) });
+ * startMemoryReclaim({ onReclaimed: (heap) => logReclaimed(log, heap) });
  */
 export function startMemoryReclaim(
-  options: { onReclaimed?: (reclaimed: Reclaimed) => void; gc?: GcFunction | undefined } = {},
+  options: {
+    onReclaimed?: (reclaimed: Reclaimed) => void;
+    /** For tests: V8's collector and heap statistics by default. */
+    gc?: GcFunction | undefined;
+    heap?: () => { allocated: number | undefined; committed: number };
+  } = {},
 ): MemoryReclaim | undefined {
   if (running !== undefined) return running;
   const gc = options.gc ?? (globalThis as { gc?: GcFunction }).gc;
-  // Node >= 22's heap statistics count allocation; without that count there is no telling
-  // quiet from busy.
-  if (typeof gc !== 'function' || readHeap().allocated === undefined) return undefined;
+  if (gc === undefined || reclaimUnavailable(gc) !== undefined) return undefined;
+  const heap = options.heap ?? readHeap;
   const policy = new ReclaimPolicy(DEFAULT_RECLAIM);
-  let pending: number | undefined;
   const timer = setInterval(() => {
-    const { allocated = 0, committed } = readHeap();
-    if (pending !== undefined) {
-      options.onReclaimed?.({ before: pending, after: committed });
-      pending = undefined;
-    }
-    if (!policy.look({ allocated })) return;
-    pending = committed;
-    // A task of its own, not inside this callback; it pauses this thread for tens of ms
-    // with thousands of connections held, at a moment the thread has next to nothing to do.
-    gc({ type: 'major', execution: 'async', flavor: 'last-resort' });
+    const { allocated = 0, committed: before } = heap();
+    if (!policy.look({ allocated, at: performance.now() })) return;
+    // Here and now: the thread has next to nothing else to do, and what it gave back is read
+    // right after. With 10,000 connections held this pauses it for tens of ms.
+    const start = performance.now();
+    gc({ type: 'major', execution: 'sync', flavor: 'last-resort' });
+    const pauseMs = performance.now() - start;
+    const after = heap().committed;
+    policy.collected(before, after);
+    options.onReclaimed?.({ before, after, pauseMs });
   }, DEFAULT_RECLAIM.intervalMs);
   timer.unref();
   const handle: MemoryReclaim = {
@@ -181,6 +236,6 @@ export function logReclaimed(
     'debug',
     'memory given back',
     () =>
-      `Quiet: heap ${(heap.before / MIB).toFixed(1)} -> ${(heap.after / MIB).toFixed(1)} MiB given back to the system`,
+      `Quiet: heap ${(heap.before / MIB).toFixed(1)} -> ${(heap.after / MIB).toFixed(1)} MiB, given back to the system in ${heap.pauseMs.toFixed(0)} ms (${threadId === 0 ? 'main thread' : `thread ${threadId}`})`,
   );
 }
