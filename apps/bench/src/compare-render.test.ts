@@ -318,6 +318,26 @@ describe('verdicts', () => {
   });
 });
 
+describe('the hold table', () => {
+  it('shows the held connections once idle, when the run read them', () => {
+    const record: HoldRecord = {
+      ...held(10_000, 10_000),
+      rss_before_bytes: 100 * 2 ** 20,
+      rss_held_bytes: 160 * 2 ** 20,
+      bytes_per_connection: 6_291,
+      rss_settled_bytes: 130 * 2 ** 20,
+      bytes_per_connection_settled: 3_146,
+    };
+    const rows = table(
+      renderTables(results({ hold: [record] })),
+      'Connections held open at once, then one request each',
+    );
+    expect(rows[0]?.slice(10)).toEqual(['RSS holding, 5 s idle', 'per connection, 5 s idle']);
+    expect(rows[1]?.slice(5, 8)).toEqual(['100.0 MiB', '160.0 MiB', '6.1 KiB']);
+    expect(rows[1]?.slice(10)).toEqual(['130.0 MiB', '3.1 KiB']);
+  });
+});
+
 describe('renderTables on a partial run', () => {
   it('prints only the sections it has figures for, and n/a for what could not be read', () => {
     const markdown = renderTables(
@@ -338,7 +358,7 @@ describe('renderTables on a partial run', () => {
     );
     expect(markdown).toContain('\n| server, default -t 32 | n/a | n/a | n/a |\n');
     expect(markdown).toContain(
-      '\n| server, default -t 32 | 20 of 20 | 20 | 1 | 100.000 / 300.000 / 900.000 | n/a | n/a | n/a | n/a | n/a |\n',
+      '\n| server, default -t 32 | 20 of 20 | 20 | 1 | 100.000 / 300.000 / 900.000 | n/a | n/a | n/a | n/a | n/a | n/a | n/a |\n',
     );
     expect(markdown.endsWith('| 20 clients at once, all answered | 20 of 20 | met |\n')).toBe(true);
   });
