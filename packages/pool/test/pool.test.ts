@@ -10,7 +10,7 @@ import {
   type SessionSummary,
   TaskFailedError,
 } from '../src/index.ts';
-import { SESSION_MESSAGE } from '../src/messages.ts';
+import { HOLD_MESSAGE, SESSION_MESSAGE } from '../src/messages.ts';
 import { SessionRegistry, serveSession } from '../src/serve.ts';
 import type { EchoContext } from './fixtures/echo-session.ts';
 import { connect, servePool } from './harness.ts';
@@ -275,6 +275,56 @@ describe('adopt', () => {
     expect(summaries.every((summary) => summary.closedBy === 'peer')).toBe(true);
     expect(summaries.at(-1)).toMatchObject({ requests: 2, threadId: Number(lanedThread) });
     await vi.waitFor(() => expect(p.stats.threads).toBe(1), { timeout: 5_000, interval: 50 });
+  });
+
+  it('holds a thread again after letting it go, and ends lane connections on close()', async () => {
+    const p = pool({ threads: 1 });
+    const server = await served(p, (i) => (i === 3 ? { mode: 'stubborn' } : {}));
+    const runs = vi.spyOn(Piscina.prototype, 'run');
+    const calls = (kind: number) =>
+      runs.mock.calls
+        .map((call, i) => ({
+          message: call[0] as { kind?: unknown },
+          result: runs.mock.results[i],
+        }))
+        .filter(({ message }) => message.kind === kind);
+    try {
+      // The first connection may go as a task while the thread's lane is not known yet.
+      for (const [i, text] of ['a', 'b'].entries()) {
+        const client = await connect(server.port);
+        client.socket.write(text);
+        await client.next();
+        client.socket.end();
+        await server.summaries[i];
+      }
+      // One hold, or two if the second connection came after the first's linger.
+      const holds = calls(HOLD_MESSAGE);
+      expect(holds.length).toBeGreaterThanOrEqual(1);
+      // Let go once the thread has held no connection for a while: its hold task ends.
+      await holds.at(-1)?.result?.value;
+      const tasks = calls(SESSION_MESSAGE).length;
+      const laned = await connect(server.port);
+      laned.socket.write('c');
+      expect(await laned.next()).toMatch(/:c$/);
+      const stubborn = await connect(server.port);
+      stubborn.socket.write('d');
+      await stubborn.next();
+      // Both went down the lane, under a new hold.
+      expect(calls(SESSION_MESSAGE)).toHaveLength(tasks);
+      expect(calls(HOLD_MESSAGE)).toHaveLength(holds.length + 1);
+      await p.close({ timeout: 300 });
+      expect(await laned.next()).toBe('bye\n');
+      await stubborn.closed;
+    } finally {
+      runs.mockRestore();
+    }
+    const summaries = await Promise.all(server.summaries);
+    expect(summaries.map((summary) => summary.closedBy)).toEqual([
+      'peer',
+      'peer',
+      'shutdown',
+      'forced',
+    ]);
   });
 
   it('closes connections with handler-error while the session module cannot be loaded', async () => {
