@@ -125,7 +125,12 @@ describe('TLS on the same port', () => {
     const client = await connect({ port, tls: { ca: CERT }, cipher: CipherId.CAESAR });
     expect((await client.request('TIME')).text).toBe(ANSWERS.TIME);
     await client.close();
-    expect(events[0]).toMatchObject({ type: 'ready', wire: 'framed', tls: true });
+    // About one Caesar key exchange in 21 agrees on a weak secret and re-keys first.
+    expect(events.filter((e) => e.type !== 'rekey')[0]).toMatchObject({
+      type: 'ready',
+      wire: 'framed',
+      tls: true,
+    });
   });
 
   it('trust on first use: verify sees the certificate before anything of ours is sent', async () => {
