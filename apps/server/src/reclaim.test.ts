@@ -29,7 +29,7 @@ function run(
     allocated += bytes;
     if (policy.look({ allocated, at: (i + 1) * 1_000 })) {
       fired.push(i);
-      policy.collected(100 * MIB, 100 * MIB - gain(i));
+      policy.collected(100 * MIB, 100 * MIB - gain(i), { allocated, at: (i + 1) * 1_000 });
     }
   });
   return fired;
@@ -66,7 +66,7 @@ describe('ReclaimPolicy', () => {
     expect(run([9 * MIB, 0, 0, 2 * MIB, 0, 0, 0])).toEqual([6]);
   });
 
-  it('does not count what happened between a collection and its rebase as work', () => {
+  it('does not count what happened during a collection as work', () => {
     const policy = new ReclaimPolicy(OPTIONS);
     policy.look({ allocated: 0, at: 0 });
     policy.look({ allocated: 20 * MIB, at: 1_000 });
@@ -75,9 +75,8 @@ describe('ReclaimPolicy', () => {
       false,
       true,
     ]);
-    policy.collected(100 * MIB, 50 * MIB);
     // The collection's own cost (CPU time standing for allocation) is left out.
-    policy.rebase({ allocated: 30 * MIB, at: 4_100 });
+    policy.collected(100 * MIB, 50 * MIB, { allocated: 30 * MIB, at: 4_100 });
     const after = [5, 6, 7, 8, 9, 10].map((s) =>
       policy.look({ allocated: 30 * MIB, at: s * 1_000 }),
     );

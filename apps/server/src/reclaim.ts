@@ -88,7 +88,7 @@ export const DEFAULT_RECLAIM: ReclaimPolicyOptions = {
  * const policy = new ReclaimPolicy(DEFAULT_RECLAIM);
  * if (policy.look({ allocated: 5e6, at: performance.now() })) {
  *   gc({ type: 'major', execution: 'sync', flavor: 'last-resort' });
- *   policy.collected(60e6, 20e6);
+ *   policy.collected(60e6, 20e6, { allocated: 5e6, at: performance.now() });
  * }
  */
 export class ReclaimPolicy {
@@ -138,15 +138,13 @@ export class ReclaimPolicy {
   }
 
   /**
-   * Counts from `reading` on: what happened since the last look (the collection itself, whose
-   * CPU time stands for allocation where V8 does not count it) is not work.
+   * The collection {@link look} asked for is done: the heap held `before` and `after` bytes (a
+   * little given back lengthens the next wait), and counting goes on from `reading`, taken
+   * after it (the collection itself, whose CPU time stands for allocation where V8 does not
+   * count it, is not work).
    */
-  rebase(reading: HeapReading): void {
+  collected(before: number, after: number, reading: HeapReading): void {
     this.#last = reading;
-  }
-
-  /** What the collection {@link look} asked for gave back: a little lengthens the next wait. */
-  collected(before: number, after: number): void {
     const { worthBytes, maxWaitLooks } = this.#options;
     this.#wait = before - after >= worthBytes ? 0 : Math.min(maxWaitLooks, 2 * this.#wait || 8);
   }
@@ -214,7 +212,7 @@ export function startMemoryReclaim(
 ): MemoryReclaim | undefined {
   if (running !== undefined) return running;
   const gc = options.gc ?? (globalThis as { gc?: GcFunction }).gc;
-  if (gc === undefined || reclaimUnavailable(gc) !== undefined) return undefined;
+  if (typeof gc !== 'function') return undefined;
   const heap = options.heap ?? readHeap;
   const policy = new ReclaimPolicy(DEFAULT_RECLAIM);
   const timer = setInterval(() => {
@@ -224,12 +222,10 @@ export function startMemoryReclaim(
     // right after. With 10,000 connections held this pauses it for tens of ms.
     const start = performance.now();
     gc({ type: 'major', execution: 'sync', flavor: 'last-resort' });
-    const pauseMs = performance.now() - start;
-    const now = heap();
-    const after = now.committed;
-    policy.rebase({ allocated: now.allocated, at: performance.now() });
-    policy.collected(before, after);
-    options.onReclaimed?.({ before, after, pauseMs });
+    const end = performance.now();
+    const { allocated: since, committed: after } = heap();
+    policy.collected(before, after, { allocated: since, at: end });
+    options.onReclaimed?.({ before, after, pauseMs: end - start });
   }, DEFAULT_RECLAIM.intervalMs);
   timer.unref();
   const handle: MemoryReclaim = {

@@ -372,9 +372,8 @@ export class ConnectionPool<TContext = unknown, TTask = unknown, TResult = unkno
         // A connection a thread has taken ends with its thread's 'exit', not here.
         if (open === undefined || open.thread !== 0) return;
         const detail = err instanceof Error ? err.message : String(err);
-        if (unsent) this.#dropped += 1;
-        const reason = unsent ? 'transfer-failed' : this.#lostReason();
-        this.#finish(id, emptySummary(reason, detail), !unsent);
+        if (unsent) this.#transferFailed(id, detail);
+        else this.#finish(id, emptySummary(this.#lostReason(), detail));
       },
     );
   }
@@ -457,8 +456,13 @@ export class ConnectionPool<TContext = unknown, TTask = unknown, TResult = unkno
       failure = err instanceof Error ? err.message : String(err);
     }
     socket.destroy();
+    this.#transferFailed(id, failure);
+  }
+
+  /** Ends connection `id`, which never reached a thread, as dropped (not completed). */
+  #transferFailed(id: number, detail: string): void {
     this.#dropped += 1;
-    this.#finish(id, emptySummary('transfer-failed', failure), false);
+    this.#finish(id, emptySummary('transfer-failed', detail), false);
   }
 
   /** A thread has started and sent its lane. */
@@ -495,12 +499,7 @@ export class ConnectionPool<TContext = unknown, TTask = unknown, TResult = unkno
     if (typeof handle?.fd === 'number' && handle.fd >= 0) {
       handle.close?.();
       this.#checkDescriptorsUntil = performance.now() + SCARCE_MS;
-      this.#dropped += 1;
-      this.#finish(
-        id,
-        emptySummary('transfer-failed', 'the socket could not be moved to a thread'),
-        false,
-      );
+      this.#transferFailed(id, 'the socket could not be moved to a thread');
     }
     return true;
   }
