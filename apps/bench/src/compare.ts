@@ -14,7 +14,7 @@
 import { writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { makeDirectory, programArgs } from '@rtt/cli-support';
+import { fileErrorReason, makeDirectory, programArgs } from '@rtt/cli-support';
 import { killChildren, runTool, type ServerProcess } from './child-processes.ts';
 import {
   DEFAULT_SERVER,
@@ -50,7 +50,7 @@ async function main(): Promise<number> {
     makeDirectory(dirname(options.out));
   } catch (err) {
     process.stderr.write(
-      `compare: cannot create the folder of --out ${options.out}: ${(err as Error).message}\n`,
+      `compare: cannot create the folder of --out ${options.out}: ${fileErrorReason(err, 'creating')}\n`,
     );
     return 1;
   }

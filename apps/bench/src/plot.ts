@@ -10,7 +10,13 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { answeredHelpOrVersion, commandLine, makeDirectory, programArgs } from '@rtt/cli-support';
+import {
+  answeredHelpOrVersion,
+  commandLine,
+  fileErrorReason,
+  makeDirectory,
+  programArgs,
+} from '@rtt/cli-support';
 import { BASELINE, CONNECTION_SWEEP, DEFAULT_SERVER, POOL_SIZES_CASE } from './compare-cases.ts';
 import { findSummary, type ResultsFile } from './results.ts';
 import { barChart, lineChart } from './svg-chart.ts';
@@ -136,7 +142,7 @@ async function main(): Promise<number> {
   try {
     makeDirectory(outDir);
   } catch (err) {
-    process.stderr.write(`plot: cannot create ${outDir}: ${(err as Error).message}\n`);
+    process.stderr.write(`plot: cannot create ${outDir}: ${fileErrorReason(err, 'creating')}\n`);
     return 1;
   }
   for (const [name, svg] of Object.entries(renderCharts(results))) {
