@@ -14,6 +14,14 @@ describe('fileErrorReason', () => {
     expect(fileErrorReason(fsError('EROFS'), 'writing')).toBe('the file system is read-only');
     expect(fileErrorReason(fsError('ENOTDIR'), 'creating')).toBe('a file is in the way');
     expect(fileErrorReason(fsError('EEXIST'), 'creating')).toBe('a file is in the way');
+    expect(fileErrorReason(fsError('ENOENT'), 'creating')).toBe('no folder can be made there');
+    expect(fileErrorReason(fsError('ENOTDIR'), 'writing')).toBe(
+      'a file is in the way of its folder',
+    );
+    expect(fileErrorReason(fsError('ENOSPC'), 'writing')).toBe('the disk is full');
+    expect(fileErrorReason(fsError('ENXIO'), 'writing')).toBe(
+      'it is a named pipe (FIFO) that no program is reading',
+    );
   });
 
   it("keeps Node's message for any other code, and copes with what is not an error", () => {

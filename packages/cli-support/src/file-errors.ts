@@ -17,8 +17,14 @@ const REASONS: Record<FileUse, Record<string, string>> = {
     EPERM: DENIED.writing,
     EISDIR: 'it is a folder',
     EROFS: 'the file system is read-only',
+    ENOTDIR: 'a file is in the way of its folder',
+    ENOSPC: 'the disk is full',
+    // Opened without blocking (see @rtt/protocol's openKeylog): a FIFO with no reader.
+    ENXIO: 'it is a named pipe (FIFO) that no program is reading',
   },
   creating: {
+    // mkdir where nothing can be made (under /proc, a path through a dangling link).
+    ENOENT: 'no folder can be made there',
     ENOTDIR: 'a file is in the way',
     EEXIST: 'a file is in the way',
     EACCES: DENIED.writing,

@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -28,5 +29,14 @@ describe('openKeylog', () => {
     expect(() => openKeylog(join(folder, 'missing', 'keys.log'))).toThrow(
       expect.objectContaining({ code: 'ENOENT' }),
     );
+  });
+
+  // A plain open of a FIFO for writing waits for a reader, and the program with it.
+  it.runIf(process.platform !== 'win32')('fails at once on a FIFO nobody reads', () => {
+    const folder = mkdtempSync(join(tmpdir(), 'rtt-keylog-'));
+    folders.push(folder);
+    const fifo = join(folder, 'keys.fifo');
+    execFileSync('mkfifo', [fifo]);
+    expect(() => openKeylog(fifo)).toThrow(expect.objectContaining({ code: 'ENXIO' }));
   });
 });

@@ -1,5 +1,5 @@
 /// <reference types="node" />
-import { closeSync, openSync, writeSync } from 'node:fs';
+import { closeSync, constants, openSync, writeSync } from 'node:fs';
 
 /**
  * Opens a TLS key log (the NSS `SSLKEYLOGFILE` format Wireshark reads) for appending and gives
@@ -11,13 +11,19 @@ import { closeSync, openSync, writeSync } from 'node:fs';
  * exit. A new file gets mode 0600: whoever reads it can decrypt every session it covers. A
  * write that fails (disk full) is dropped: the session it belongs to goes on.
  *
- * @throws the `fs` error (ENOENT, EACCES, EISDIR...) when the file cannot be opened.
+ * @throws the `fs` error (ENOENT, EACCES, EISDIR, ENXIO for a FIFO nobody reads...) when the
+ *   file cannot be opened.
  * @example
  * const onKeylog = openKeylog(process.env.SSLKEYLOGFILE ?? 'keys.log');
  * const client = await connect({ port: 7777, tls: { rejectUnauthorized: false, onKeylog } });
  */
 export function openKeylog(path: string): ((line: Buffer) => void) & { close(): void } {
-  const fd = openSync(path, 'a', 0o600);
+  // Non-blocking, for a named pipe (FIFO): opened for writing with nobody reading it, a plain
+  // open waits for a reader forever and the whole program with it; this one fails at once
+  // (ENXIO), and once open a full pipe drops lines as a full disk does. Files and terminals
+  // are not affected by the flag.
+  const { O_WRONLY, O_APPEND, O_CREAT, O_NONBLOCK = 0 } = constants;
+  const fd = openSync(path, O_WRONLY | O_APPEND | O_CREAT | O_NONBLOCK, 0o600);
   const newline = Buffer.from('\n');
   const write = (line: Buffer): void => {
     try {
