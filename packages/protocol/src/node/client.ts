@@ -11,6 +11,7 @@ import {
   ConnectionClosedError,
   ConnectionLostError,
   ProtocolError,
+  ServerBusyError,
   TimeoutError,
   TlsError,
   UnexpectedResponseError,
@@ -154,6 +155,8 @@ const CONNECT_ERRORS: Readonly<Record<string, string>> = {
  * @throws {TlsError} with `tls`: the TLS handshake failed (`RTT_ERR_TLS`: an untrusted
  *   certificate, a server without TLS 1.3, ...); or whatever `tls.verify` threw
  * @throws {TimeoutError} no agreed keys within `timeoutMs`
+ * @throws {ServerBusyError} the server is full (`RTT_ERR_SERVER_BUSY`), on either wire and
+ *   with `tls`
  * @throws {ProtocolError} the server refused the hello or sent bad data
  * @example
  * import { connect } from '@rtt/protocol/node';
@@ -287,6 +290,12 @@ function openTlsSocket(
       if (!connected) {
         const why = CONNECT_ERRORS[err.code ?? ''] ?? err.message;
         reject(new ConnectError(host, port, why, { cause: err }));
+        return;
+      }
+      // A full server turns a TLS client away with this alert (see refuse.ts), as it tells a
+      // framed one with an ERROR frame: the same error for both.
+      if (err.code === 'ERR_SSL_TLSV1_ALERT_USER_CANCELLED') {
+        reject(new ServerBusyError('', { cause: err }));
         return;
       }
       const why = err.code === 'ETIMEDOUT' ? 'timed out' : tlsReason(err);

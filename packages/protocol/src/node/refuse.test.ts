@@ -73,6 +73,16 @@ describe('refuseConnection', () => {
     ]);
   });
 
+  it('turns a TLS client away with a user_canceled alert: connect() rejects with ServerBusyError', async () => {
+    const { port, accepted } = await fullServer();
+    const error = await connect({ port, tls: { rejectUnauthorized: false } }).catch(
+      (err: unknown) => err,
+    );
+    expect(error).toBeInstanceOf(ServerBusyError);
+    expect(error).toMatchObject({ code: 'RTT_ERR_SERVER_BUSY' });
+    await closed(await accepted);
+  });
+
   it('closes a seed client at once (its wire cannot say why): connect() says the server is gone', async () => {
     const { port, accepted } = await fullServer();
     await expect(connect({ port, wire: 'seed' })).rejects.toMatchObject({
@@ -84,7 +94,7 @@ describe('refuseConnection', () => {
   it('closes garbage at once, and silence after waitMs', async () => {
     const garbage = await fullServer();
     const client = await rawClient(garbage.port);
-    client.write(Uint8Array.of(0x16, 0x03, 0x01));
+    client.write(Uint8Array.of(0x00, 0x03, 0x01));
     await closed(await garbage.accepted);
     await closed(client);
 

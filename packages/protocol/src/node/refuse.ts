@@ -22,6 +22,15 @@ export interface RefuseConnectionOptions {
 export const DEFAULT_REFUSE_WAIT_MS = 1_000;
 
 const DEFAULT_LINGER_MS = 2_000;
+const TLS_HANDSHAKE_RECORD = 0x16;
+/**
+ * A TLS client is told with a fatal `user_canceled` alert in clear (RFC 8446, 6: a handshake
+ * cancelled "for some reason unrelated to a protocol failure"; TLS has no alert for a busy
+ * server), rather than a handshake that would cost a full server the CPU it has no room for.
+ * Node's client reports it as `ERR_SSL_TLSV1_ALERT_USER_CANCELLED`. Record: alert (21),
+ * legacy version 3.3, length 2; alert: fatal (2), user_canceled (90).
+ */
+const TLS_USER_CANCELED = Uint8Array.of(0x15, 0x03, 0x03, 0x00, 0x02, 0x02, 0x5a);
 const BUSY_MESSAGE = 'server busy: too many connections, try again later';
 const noop = () => {};
 
@@ -29,9 +38,10 @@ const noop = () => {};
  * Turns away a connection the server has no room for (over its `--max-connections`), as
  * cheaply as can be and telling the client why where its wire allows: it reads the first
  * bytes (at most `waitMs`); a framed client (first byte `R`) gets an ERROR frame SERVER_BUSY
- * in clear (no keys were agreed, as with HANDSHAKE_TIMEOUT) and a FIN, then the socket is
- * destroyed when the client closes or after `lingerMs`. Anything else (the seed wire, which
- * has no way to say it, garbage, silence) is destroyed at once. `connect` in this package
+ * in clear (no keys were agreed, as with HANDSHAKE_TIMEOUT), a TLS client (first byte 0x16) a
+ * fatal TLS alert `user_canceled`, each then a FIN, and the socket is destroyed when the
+ * client closes or after `lingerMs`. Anything else (the seed wire, which has no way to say
+ * it, garbage, silence) is destroyed at once. `connect` in this package
  * turns the frame into a `ServerBusyError` (`RTT_ERR_SERVER_BUSY`).
  *
  * It never throws for what the socket does (an error on it is swallowed) and always ends with
@@ -82,18 +92,24 @@ export function refuseConnection(stream: Duplex, options: RefuseConnectionOption
     stream.off('data', onData);
     stream.off('end', destroy);
     clearTimeout(timer);
-    if (chunk[0] !== MAGIC[0] || !stream.writable) {
+    const refusal =
+      chunk[0] === MAGIC[0]
+        ? concatFrame(encodeError(ErrorCode.SERVER_BUSY, BUSY_MESSAGE))
+        : chunk[0] === TLS_HANDSHAKE_RECORD
+          ? TLS_USER_CANCELED
+          : undefined;
+    if (refusal === undefined || !stream.writable) {
       stream.destroy();
       return;
     }
-    // Read on, dropping the bytes, so that the client's own close is seen; the frame goes
+    // Read on, dropping the bytes, so that the client's own close is seen; the refusal goes
     // out first.
     stream.on('data', noop);
     stream.once('end', () => {
       if (stream.writableFinished) destroy();
       else stream.once('finish', destroy);
     });
-    stream.end(concatFrame(encodeError(ErrorCode.SERVER_BUSY, BUSY_MESSAGE)));
+    stream.end(refusal);
     timer = setTimeout(destroy, lingerMs);
     timer.unref();
   };
