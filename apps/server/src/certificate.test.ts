@@ -1,5 +1,14 @@
 import { X509Certificate } from 'node:crypto';
-import { existsSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  existsSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runScriptInChild } from '@rtt/cli-support/testing';
@@ -71,7 +80,46 @@ describe('the server certificate', { timeout: 20_000 }, () => {
   it('makes it again when only the key is there (a start that stopped half-way)', async () => {
     const stateDir = temporaryFolder();
     writeFileSync(join(stateDir, KEY_FILE), 'left over');
-    expect((await stateCertificate({ stateDir })).origin).toBe('made');
+    expect((await stateCertificate({ stateDir, pairWaitMs: 0 })).origin).toBe('made');
+  });
+
+  it('refuses a certificate left without its key rather than replace it', async () => {
+    const stateDir = temporaryFolder();
+    const certPath = join(stateDir, CERT_FILE);
+    writeFileSync(certPath, 'mine');
+    await expect(stateCertificate({ stateDir })).rejects.toThrow(
+      expect.objectContaining({
+        code: 'RTT_ERR_STATE_DIR',
+        message: `${certPath} is there without its key key.pem: put the key back, or remove cert.pem to have a new certificate made`,
+      }),
+    );
+    expect(readFileSync(certPath, 'utf8')).toBe('mine');
+  });
+
+  it('gives servers started together on one folder the one pair that is on disk', async () => {
+    const stateDir = join(temporaryFolder(), 'state');
+    const starts = await Promise.all(
+      Array.from({ length: 6 }, () => stateCertificate({ stateDir })),
+    );
+    const onDisk = readCertificate(join(stateDir, CERT_FILE), join(stateDir, KEY_FILE), 'kept');
+    for (const start of starts) expect(start.fingerprint).toBe(onDisk.fingerprint);
+    expect(starts.filter((start) => start.origin === 'made')).toHaveLength(1);
+    expect(readdirSync(stateDir).sort()).toEqual([CERT_FILE, KEY_FILE]);
+  });
+
+  it('warns of a kept key others can read, and of a folder others can write', async () => {
+    const stateDir = temporaryFolder();
+    expect((await stateCertificate({ stateDir })).warning).toBeUndefined();
+    const keyPath = join(stateDir, KEY_FILE);
+    chmodSync(keyPath, 0o644);
+    expect((await stateCertificate({ stateDir })).warning).toBe(
+      `${keyPath} can be read by other users (mode 0644): whoever reads it can pass for this server; chmod 600 it`,
+    );
+    chmodSync(keyPath, 0o600);
+    chmodSync(stateDir, 0o777);
+    expect((await stateCertificate({ stateDir })).warning).toMatch(
+      /can be written by other users \(mode 0777\).*chmod 700 it$/,
+    );
   });
 
   it('uses --cert and --key as given, and checks they belong together', async () => {
@@ -97,6 +145,30 @@ describe('the server certificate', { timeout: 20_000 }, () => {
     );
     writeFileSync(cert, 'not a certificate');
     expect(() => readCertificate(cert, key, 'given')).toThrow(CertificateError);
+  });
+
+  it('refuses a chain with a damaged certificate after the first (OpenSSL would, on every connection)', async () => {
+    const one = await stateCertificate({ stateDir: temporaryFolder() });
+    const other = await stateCertificate({ stateDir: temporaryFolder() });
+    const folder = temporaryFolder();
+    const cert = join(folder, 'chain.pem');
+    const key = join(folder, 'server.key');
+    writeFileSync(key, one.key);
+    const chain = `${one.cert}${other.cert}`;
+    writeFileSync(cert, chain);
+    expect(readCertificate(cert, key, 'given').fingerprint).toBe(one.fingerprint);
+
+    writeFileSync(cert, chain.slice(0, -100));
+    expect(() => readCertificate(cert, key, 'given')).toThrow(
+      new CertificateError(
+        `${cert}: certificate 2 of its chain is cut short (no END CERTIFICATE line)`,
+      ),
+    );
+    const middle = one.cert.length + 100;
+    writeFileSync(cert, `${chain.slice(0, middle)}@@@@${chain.slice(middle + 4)}`);
+    expect(() => readCertificate(cert, key, 'given')).toThrow(
+      new CertificateError(`${cert}: certificate 2 of its chain of 2 is damaged`),
+    );
   });
 
   it('refuses a state folder whose files are not a certificate', async () => {

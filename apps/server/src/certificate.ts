@@ -1,7 +1,17 @@
 import { createPrivateKey, KeyObject, randomBytes, webcrypto, X509Certificate } from 'node:crypto';
-import { chmodSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  linkSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { createSecureContext } from 'node:tls';
 import { baseDir, fileErrorReason, makeDirectory } from '@rtt/cli-support';
 import { certificateFingerprint } from '@rtt/protocol/node';
 import { CertificateError, StateDirError } from './errors.ts';
@@ -22,6 +32,8 @@ export interface ServerCertificate {
   validFrom: Date;
   /** When it stops being valid. */
   validTo: Date;
+  /** Something about the kept files an operator should fix (a key others can read). */
+  warning?: string | undefined;
 }
 
 /** The self-signed certificate's lifetime: a teaching server should not stop working in a year. */
@@ -64,12 +76,7 @@ export function readCertificate(
 ): ServerCertificate {
   const cert = readText(certPath, 'certificate');
   const key = readText(keyPath, 'key');
-  let parsed: X509Certificate;
-  try {
-    parsed = new X509Certificate(cert);
-  } catch {
-    throw new CertificateError(`${certPath} is not a PEM certificate`);
-  }
+  const parsed = parseChain(cert, certPath);
   let privateKey: KeyObject;
   try {
     privateKey = createPrivateKey(key);
@@ -78,6 +85,16 @@ export function readCertificate(
   }
   if (!parsed.checkPrivateKey(privateKey)) {
     throw new CertificateError(`${keyPath} is not the private key of ${certPath}`);
+  }
+  // What each pool thread will do with them: anything OpenSSL refuses there (a chain it cannot
+  // load) would otherwise fail every connection, TLS or not, while the server looks well.
+  try {
+    createSecureContext({ cert, key, minVersion: 'TLSv1.3' });
+  } catch (err) {
+    throw new CertificateError(
+      `${certPath} and ${keyPath} cannot be used for TLS: ${openSslReason(err)}`,
+      { cause: err },
+    );
   }
   return {
     cert,
@@ -88,6 +105,44 @@ export function readCertificate(
     validFrom: new Date(parsed.validFrom),
     validTo: new Date(parsed.validTo),
   };
+}
+
+const PEM_CERTIFICATE = /-----BEGIN CERTIFICATE-----[^-]*-----END CERTIFICATE-----/g;
+
+/**
+ * The first certificate of a PEM chain, once every certificate in it has been parsed: Node's
+ * `X509Certificate` reads only the first, and a damaged one after it would fail every TLS
+ * connection later rather than the start.
+ */
+function parseChain(text: string, path: string): X509Certificate {
+  const blocks = text.match(PEM_CERTIFICATE) ?? [];
+  // A BEGIN without its END (a file cut short) is not in `blocks`: count the headers.
+  const headers = text.split('-----BEGIN CERTIFICATE-----').length - 1;
+  if (blocks.length === 0) throw new CertificateError(`${path} is not a PEM certificate`);
+  const certificates: X509Certificate[] = [];
+  for (const [index, block] of blocks.entries()) {
+    try {
+      certificates.push(new X509Certificate(block));
+    } catch {
+      throw new CertificateError(
+        blocks.length === 1
+          ? `${path} is not a PEM certificate`
+          : `${path}: certificate ${index + 1} of its chain of ${blocks.length} is damaged`,
+      );
+    }
+  }
+  if (headers > blocks.length) {
+    throw new CertificateError(
+      `${path}: certificate ${blocks.length + 1} of its chain is cut short (no END CERTIFICATE line)`,
+    );
+  }
+  return certificates[0] as X509Certificate;
+}
+
+/** OpenSSL's reason without its numbers (`error:0A00018F:SSL routines::ee key too small`). */
+function openSslReason(err: unknown): string {
+  const message = err instanceof Error ? err.message : String(err);
+  return /^error:[0-9A-F]+:[^:]*:[^:]*:(.+)$/.exec(message)?.[1] ?? message;
 }
 
 function readText(path: string, what: string): string {
@@ -113,6 +168,11 @@ export interface StateCertificateOptions {
   names?: readonly string[] | undefined;
   /** The current time (tests). */
   now?: Date | undefined;
+  /**
+   * How long to wait for the certificate of a key another start has just placed, in
+   * milliseconds (tests); default 2000.
+   */
+  pairWaitMs?: number | undefined;
 }
 
 /**
@@ -121,10 +181,14 @@ export interface StateCertificateOptions {
  * mode 0600 and kept for every later start (so that a client that trusted it once keeps
  * trusting it).
  *
- * Each file is written to a temporary name and renamed into place, key first: a crash leaves
- * either nothing, or a key alone (made again next time), never half a file.
+ * Each file is written whole under a temporary name, then linked into place, key first: a
+ * crash leaves either nothing, or a key alone (made again next time), never half a file. A
+ * link, unlike a rename, never replaces a file: of servers started at the same moment on one
+ * state directory, the first to place its key places its certificate too, and the others take
+ * that pair rather than announce a fingerprint that is not on disk.
  *
- * @throws {StateDirError} the directory cannot be created or written.
+ * @throws {StateDirError} the directory cannot be created or written, or holds a certificate
+ *   without its key.
  * @throws {CertificateError} the files there are not a certificate and its key.
  * @example
  * const tls = await stateCertificate({ stateDir: defaultStateDir(), names: ['myhost'] });
@@ -134,10 +198,19 @@ export async function stateCertificate({
   stateDir,
   names = [],
   now = new Date(),
+  pairWaitMs = 2_000,
 }: StateCertificateOptions): Promise<ServerCertificate> {
   const certPath = join(stateDir, CERT_FILE);
   const keyPath = join(stateDir, KEY_FILE);
-  if (exists(certPath) && exists(keyPath)) return readCertificate(certPath, keyPath, 'kept');
+  const hasCertificate = exists(certPath);
+  if (hasCertificate && exists(keyPath)) return kept(stateDir, certPath, keyPath);
+  // Only a person puts a certificate there alone (this writes the key first): making a new
+  // pair would replace it in silence.
+  if (hasCertificate) {
+    throw new StateDirError(
+      `${certPath} is there without its key ${KEY_FILE}: put the key back, or remove ${CERT_FILE} to have a new certificate made`,
+    );
+  }
 
   try {
     makeDirectory(stateDir, 0o700);
@@ -148,12 +221,61 @@ export async function stateCertificate({
     );
   }
   const made = await makeSelfSigned(names, now);
-  writeAtomically(keyPath, made.key);
-  writeAtomically(certPath, made.cert);
-  // Read back what is on disk now: had another server made its own at the same moment, the
-  // two renames could pair one's certificate with the other's key, and this says so.
+  const keyTemporary = writeTemporary(keyPath, made.key);
+  try {
+    const certTemporary = writeTemporary(certPath, made.cert);
+    try {
+      if (!place(keyTemporary, keyPath)) {
+        // Another start's key: its certificate follows within moments. A key that stays
+        // alone is what a crash left between the two, and is replaced.
+        if (await appears(certPath, pairWaitMs)) return kept(stateDir, certPath, keyPath);
+        move(keyTemporary, keyPath);
+      }
+      // A certificate that came in between is read back below with this key, and refused.
+      place(certTemporary, certPath);
+    } finally {
+      rmSync(certTemporary, { force: true });
+    }
+  } finally {
+    rmSync(keyTemporary, { force: true });
+  }
+  // What is on disk now, which the threads and the next start will use.
   return readCertificate(certPath, keyPath, 'made');
 }
+
+async function appears(path: string, waitMs: number): Promise<boolean> {
+  for (let waited = 0; waited < waitMs; waited += 50) {
+    if (exists(path)) return true;
+    await sleep(50);
+  }
+  return exists(path);
+}
+
+function kept(stateDir: string, certPath: string, keyPath: string): ServerCertificate {
+  const certificate = readCertificate(certPath, keyPath, 'kept');
+  const warning = exposure(stateDir, keyPath);
+  return warning === undefined ? certificate : { ...certificate, warning };
+}
+
+// Made here they are 0700 and 0600; kept ones may have been copied or unpacked since, and
+// OpenSSH warns of a private key others can read for the same reason.
+function exposure(stateDir: string, keyPath: string): string | undefined {
+  try {
+    const keyMode = statSync(keyPath).mode & 0o777;
+    if ((keyMode & 0o077) !== 0) {
+      return `${keyPath} can be read by other users (mode ${octal(keyMode)}): whoever reads it can pass for this server; chmod 600 it`;
+    }
+    const dirMode = statSync(stateDir).mode & 0o777;
+    if ((dirMode & 0o022) !== 0) {
+      return `${stateDir} can be written by other users (mode ${octal(dirMode)}): whoever writes there can replace the certificate; chmod 700 it`;
+    }
+  } catch {
+    // Read a moment ago: a file gone since is not worth a warning.
+  }
+  return undefined;
+}
+
+const octal = (mode: number) => `0${mode.toString(8).padStart(3, '0')}`;
 
 function exists(path: string): boolean {
   try {
@@ -168,18 +290,48 @@ function exists(path: string): boolean {
   }
 }
 
-function writeAtomically(path: string, text: string): void {
+/** Writes `text` whole beside `path` with mode 0600; gives the temporary file's name. */
+function writeTemporary(path: string, text: string): string {
   const temporary = `${path}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
   try {
     writeFileSync(temporary, text, { mode: 0o600, flag: 'wx' });
     // The mode given at creation is narrowed by the umask, never widened: this is the mode.
     chmodSync(temporary, 0o600);
-    renameSync(temporary, path);
+    return temporary;
   } catch (err) {
     rmSync(temporary, { force: true });
-    throw new StateDirError(`cannot write ${path}: ${(err as Error).message}`, { cause: err });
+    throw cannotWrite(path, err);
   }
 }
+
+// File systems without hard links (some network and FUSE ones, FAT) say so with these; there a
+// rename does, without the guard against a start made at the same moment.
+const NO_LINKS = new Set(['EPERM', 'ENOTSUP', 'EOPNOTSUPP', 'EXDEV', 'EMLINK', 'ENOSYS']);
+
+/** Links `temporary` in as `path` unless a file is there already (false then). */
+function place(temporary: string, path: string): boolean {
+  try {
+    linkSync(temporary, path);
+    return true;
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code ?? '';
+    if (code === 'EEXIST') return false;
+    if (!NO_LINKS.has(code)) throw cannotWrite(path, err);
+  }
+  move(temporary, path);
+  return true;
+}
+
+function move(temporary: string, path: string): void {
+  try {
+    renameSync(temporary, path);
+  } catch (err) {
+    throw cannotWrite(path, err);
+  }
+}
+
+const cannotWrite = (path: string, err: unknown) =>
+  new StateDirError(`cannot write ${path}: ${fileErrorReason(err, 'writing')}`, { cause: err });
 
 /**
  * A new ECDSA P-256 key pair (WebCrypto) and a self-signed certificate for it
@@ -234,5 +386,8 @@ export async function makeSelfSigned(
     crypto,
   );
   const key = KeyObject.from(keys.privateKey).export({ type: 'pkcs8', format: 'pem' });
-  return { cert: certificate.toString('pem'), key: String(key) };
+  // PEM files end with a newline (the key's export does): without one, `cat cert.pem ca.pem`
+  // runs two certificates' lines together into a chain OpenSSL refuses.
+  const pem = certificate.toString('pem');
+  return { cert: pem.endsWith('\n') ? pem : `${pem}\n`, key: String(key) };
 }

@@ -139,6 +139,12 @@ describe('parseServerArgs', () => {
     expect(await parseServerArgs(['--tls'], '0.1.0', {})).toMatchObject({ keylog: undefined });
   });
 
+  it('names a folder option a folder', async () => {
+    await expect(parseServerArgs(['--tls', '--state-dir', ''], '0.1.0', {})).rejects.toThrow(
+      'invalid state directory: expected one folder name (--state-dir DIR)',
+    );
+  });
+
   it.each([
     [['--tls', '--cert', 'c.pem']],
     [['--tls', '--key', 'k.pem']],

@@ -147,7 +147,8 @@ export async function parseServerArgs(
     })
     .option('keylog', {
       type: 'string',
-      describe: 'append TLS secrets to FILE for Wireshark (default: $SSLKEYLOGFILE when set)',
+      describe:
+        'with --tls: append TLS secrets to FILE for Wireshark (default: $SSLKEYLOGFILE when set)',
     })
     .option('proxy-protocol', {
       type: 'boolean',
@@ -273,7 +274,7 @@ function tlsOptions(
   if (!tls && cert !== undefined) throw new UsageError('--cert and --key need --tls');
   const keylogOption = fileName('key log file', 'keylog', parsed.keylog);
   if (!tls && keylogOption !== undefined) throw new UsageError('--keylog needs --tls');
-  const stateDir = fileName('state directory', 'state-dir', parsed['state-dir']);
+  const stateDir = fileName('state directory', 'state-dir', parsed['state-dir'], 'DIR');
   // SSLKEYLOGFILE is set for every program in a shell (browsers, curl): without --tls the
   // server has no secrets to write, and says nothing.
   const keylog = tls ? (keylogOption ?? (env.SSLKEYLOGFILE || undefined)) : undefined;
@@ -286,10 +287,17 @@ function tlsOptions(
   };
 }
 
-function fileName(what: string, option: string, value: unknown): string | undefined {
+function fileName(
+  what: string,
+  option: string,
+  value: unknown,
+  kind: 'FILE' | 'DIR' = 'FILE',
+): string | undefined {
   if (value === undefined) return undefined;
   // yargs gives an array when the option is repeated, and '' for a bare option.
-  if (typeof value !== 'string' || value === '')
-    throw new UsageError(`invalid ${what}: expected one file name (--${option} FILE)`);
+  if (typeof value !== 'string' || value === '') {
+    const noun = kind === 'FILE' ? 'file' : 'folder';
+    throw new UsageError(`invalid ${what}: expected one ${noun} name (--${option} ${kind})`);
+  }
   return value;
 }

@@ -113,6 +113,13 @@ async function main(): Promise<number> {
 
   let certificate: ServerCertificate | undefined;
   if (options.tls) {
+    // A certificate made now is kept for every later start, with the bound address among its
+    // names: an address mistyped must not end up in it.
+    const listenError = await addressError(options.ip);
+    if (listenError !== undefined) {
+      log.error(`Cannot listen on ${options.ip} port ${options.port}: it ${listenError}`);
+      return 1;
+    }
     try {
       certificate =
         options.certificate === undefined
@@ -310,13 +317,18 @@ async function main(): Promise<number> {
       log.warning(
         `TLS certificate ${certificate.certPath} expired on ${isoDate(certificate.validTo)}: clients that check it will refuse it`,
       );
+    } else if (certificate.validFrom.getTime() > Date.now()) {
+      log.warning(
+        `TLS certificate ${certificate.certPath} is not valid before ${isoDate(certificate.validFrom)}: clients that check it will refuse it until then (is this machine's clock right?)`,
+      );
     }
+    if (certificate.warning !== undefined) log.warning(`TLS: ${certificate.warning}`);
     log.warning(
       'Clients without TLS get the Caesar cipher keyed by Diffie-Hellman (p = 257, g = 11), as the seed asks: for teaching, not for secrets.',
     );
     if (options.keylog !== undefined) {
       log.warning(
-        `TLS key log: appending every session's secrets to ${options.keylog}; whoever reads it can decrypt the traffic`,
+        `TLS key log: appending every session's secrets to ${options.keylog}${options.keylog === process.env.SSLKEYLOGFILE ? ' ($SSLKEYLOGFILE)' : ''}; whoever reads it can decrypt the traffic`,
       );
     }
   }
@@ -401,6 +413,20 @@ const isoDate = (date: Date) => date.toISOString().slice(0, 10);
  * tlsLine(certificate);
  * // 'TLS 1.3 on the same port: certificate ~/.local/state/rtt-server/cert.pem (self-signed, made now), fingerprint sha256:...'
  */
+/**
+ * Why the server could not listen on `ip` (any port), or `undefined` if it can: binds port 0
+ * there a moment and lets go.
+ */
+function addressError(ip: string): Promise<string | undefined> {
+  return new Promise((resolve) => {
+    const probe = net.createServer();
+    probe.once('error', (err: NodeJS.ErrnoException) =>
+      resolve(LISTEN_ERRORS[err.code ?? ''] ?? err.message),
+    );
+    probe.listen({ host: ip, port: 0 }, () => probe.close(() => resolve(undefined)));
+  });
+}
+
 function tlsLine(certificate: ServerCertificate): string {
   const origin =
     certificate.origin === 'made'

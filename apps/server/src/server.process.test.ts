@@ -1,12 +1,13 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import tls from 'node:tls';
 import { connect } from '@rtt/protocol/node';
 import { afterEach, describe, expect, it } from 'vitest';
+import { stateCertificate } from './certificate.ts';
 
 // The real server in a child process, on 127.0.0.1 and a port the system picks.
 const MAIN = new URL('./main.ts', import.meta.url).pathname;
@@ -55,10 +56,7 @@ function spawnServer(args: string[], openFiles?: number, flags: string[] = []): 
     ...flags,
     '--conditions=rtt-source',
     MAIN,
-    '-ip',
-    '127.0.0.1',
-    '-p',
-    '0',
+    ...(args.includes('-ip') ? [] : ['-ip', '127.0.0.1', '-p', '0']),
   ];
   return openFiles === undefined
     ? spawn(node[0] as string, [...node.slice(1), ...args], { env: ENV })
@@ -336,6 +334,39 @@ describe.skipIf(process.platform !== 'linux')(
       expect(unreadable.output.trim().split('\n')).toEqual([
         `🛑 TLS: cannot read the certificate ${join(folder, 'none.pem')}: no such file`,
       ]);
+    });
+
+    // Both used to start: the chain then failed every connection, TLS or not, and the address
+    // stayed in a certificate kept for every later start.
+    it('refuses a chain OpenSSL cannot load, and makes no certificate for an address it cannot listen on', async () => {
+      const folder = temporaryFolder();
+      const made = await stateCertificate({ stateDir: join(folder, 'made') });
+      const chain = join(folder, 'chain.pem');
+      const key = join(folder, 'server.key');
+      writeFileSync(chain, `${made.cert}${made.cert}`.slice(0, -100));
+      writeFileSync(key, made.key);
+      const damaged = await failedStart(['--tls', '--cert', chain, '--key', key]);
+      expect(damaged.code).toBe(1);
+      expect(damaged.output.trim().split('\n')).toEqual([
+        `🛑 TLS: ${chain}: certificate 2 of its chain is cut short (no END CERTIFICATE line)`,
+      ]);
+
+      const stateDir = join(folder, 'state');
+      // TEST-NET-1 (RFC 5737): never an address of this machine.
+      const elsewhere = await failedStart([
+        '-ip',
+        '192.0.2.1',
+        '-p',
+        '0',
+        '--tls',
+        '--state-dir',
+        stateDir,
+      ]);
+      expect(elsewhere.code).toBe(1);
+      expect(elsewhere.output.trim().split('\n')).toEqual([
+        '🛑 Cannot listen on 192.0.2.1 port 0: it is not an address of this machine',
+      ]);
+      expect(existsSync(stateDir)).toBe(false);
     });
   },
 );
