@@ -43,6 +43,12 @@ describe('the client command line', () => {
     });
   });
 
+  it("takes --fingerprint in OpenSSH's SHA256: spelling too, as the server prints it", async () => {
+    expect(await parse('--tls', '--fingerprint', PIN.replace('sha256', 'SHA256'))).toMatchObject({
+      fingerprint: PIN,
+    });
+  });
+
   it('honours SSLKEYLOGFILE with --tls only, --keylog first', async () => {
     const env = { ...ENV, SSLKEYLOGFILE: 'env.log' };
     expect(await parseClientArgs(['--tls'], '0.1.0', env)).toMatchObject({ keylog: 'env.log' });

@@ -1,8 +1,8 @@
 import { answeredHelpOrVersion, commandLine, integerIn, UsageError } from '@rtt/cli-support';
 import {
   defaultKnownServersFile,
-  FINGERPRINT,
   parseServerAddress,
+  readFingerprint,
   serverKey,
 } from './known-servers.ts';
 
@@ -234,7 +234,9 @@ export async function parseClientArgs(
       `--known-servers is for trust on first use, not used with --${ca === undefined ? 'fingerprint' : 'ca'}`,
     );
   }
-  if (fingerprint !== undefined && !FINGERPRINT.test(fingerprint)) {
+  // In the one form the server prints, so that it compares as a string (`SHA256:` works too).
+  const pinned = fingerprint === undefined ? undefined : readFingerprint(fingerprint);
+  if (fingerprint !== undefined && pinned === undefined) {
     throw new UsageError(
       `invalid --fingerprint ${JSON.stringify(fingerprint)}: expected sha256: and 43 base64 characters, as the server prints it`,
     );
@@ -253,7 +255,7 @@ export async function parseClientArgs(
     tls,
     knownServers: knownServersOption ?? defaultKnownServersFile(env),
     knownServersGiven: knownServersOption !== undefined,
-    fingerprint,
+    fingerprint: pinned,
     ca,
     keylog,
     forget,

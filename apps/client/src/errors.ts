@@ -38,6 +38,48 @@ export class CertificateChangedError extends Error {
 }
 
 /**
+ * A line of the known-servers file names the server but its fingerprint cannot be read (a
+ * typo, a truncated copy, another hash). Refused, as a changed certificate is: taking the
+ * server for a new one would trust whatever certificate it shows. Thrown from the TLS
+ * `verify` hook, so nothing of ours was sent.
+ *
+ * @example
+ * throw new UnreadableKnownServerError({ key: '127.0.0.1:7777', file, line: 2, text: 'sha256:AAAA' });
+ */
+export class UnreadableKnownServerError extends Error {
+  readonly code = 'RTT_ERR_KNOWN_SERVER_UNREADABLE' as const;
+  readonly key: string;
+  readonly file: string;
+  readonly line: number;
+  /** What the line has where the fingerprint goes (`''` for nothing). */
+  readonly text: string;
+
+  constructor(details: {
+    key: string;
+    file: string;
+    line: number;
+    text: string;
+    /** Whether `file` is not the default one, so the `--forget` command must name it. */
+    customFile?: boolean;
+  }) {
+    const { key, file, line, text } = details;
+    const what =
+      text.length === 0
+        ? 'no fingerprint after it'
+        : `"${text}" where its fingerprint goes (expected sha256: and 43 base64 characters)`;
+    const which = details.customFile === true ? ` --known-servers ${file}` : '';
+    super(
+      `line ${line} of ${file} names ${key} with ${what}; refused, nothing was sent. Correct the line, or remove it: rtt-client --forget ${key}${which}`,
+    );
+    this.name = 'UnreadableKnownServerError';
+    this.key = key;
+    this.file = file;
+    this.line = line;
+    this.text = text;
+  }
+}
+
+/**
  * The server's certificate is not the one pinned with `--fingerprint`.
  *
  * @example

@@ -10,6 +10,7 @@ import {
   forgetServer,
   parseKnownServers,
   parseServerAddress,
+  readFingerprint,
   rememberServer,
   serverKey,
 } from './known-servers.ts';
@@ -49,13 +50,53 @@ describe('the known-servers file', () => {
     expect(parseServerAddress('', 7777)).toBeUndefined();
   });
 
-  it('reads server lines and skips comments, blank and unreadable lines', () => {
+  it('reads server lines, skips comments and blank lines, and keeps unreadable ones as such', () => {
     expect(parseKnownServers(`# c\n\nh:1 ${A}  # mine\nnonsense\nh:2 md5:x\n[::1]:3 ${B}`)).toEqual(
       [
-        { key: 'h:1', fingerprint: A, line: 3 },
-        { key: '[::1]:3', fingerprint: B, line: 6 },
+        { key: 'h:1', fingerprint: A, text: A, line: 3 },
+        { key: 'nonsense', fingerprint: undefined, text: '', line: 4 },
+        { key: 'h:2', fingerprint: undefined, text: 'md5:x', line: 5 },
+        { key: '[::1]:3', fingerprint: B, text: B, line: 6 },
       ],
     );
+  });
+
+  it("reads OpenSSH's SHA256: and a comment after the fingerprint, as known_hosts allows", () => {
+    const upper = A.replace('sha256:', 'SHA256:');
+    expect(parseKnownServers(`H:1 ${upper} trusted-2026\nh:2 ${B}= office  server\r\n`)).toEqual([
+      { key: 'h:1', fingerprint: A, text: upper, line: 1 },
+      { key: 'h:2', fingerprint: B, text: `${B}=`, line: 2 },
+    ]);
+    expect(readFingerprint(`Sha256:${'a'.repeat(43)}`)).toBe(`sha256:${'a'.repeat(43)}`);
+    for (const bad of [`${A}A`, A.slice(0, -1), `${A}==`, A.replace('sha256', 'md5'), 'sha256:']) {
+      expect(readFingerprint(bad)).toBeUndefined();
+    }
+  });
+
+  it('compares the base64 as written: its case is part of the fingerprint', () => {
+    const at = join(dir, 'ks');
+    writeFileSync(at, `h:1 sha256:${'a'.repeat(43)}\n`);
+    expect(checkKnownServer(at, 'h:1', A)).toEqual({
+      kind: 'changed',
+      expected: `sha256:${'a'.repeat(43)}`,
+      line: 1,
+    });
+  });
+
+  it("fails closed on a line of the server that it cannot read, and ignores others' bad lines", () => {
+    const at = join(dir, 'ks');
+    // Even beside a matching line: the unreadable one may be the newer word on this server.
+    writeFileSync(at, `# mine\nh:1 ${A}\nh:1 sha256:AAAA\n`);
+    expect(checkKnownServer(at, 'h:1', A)).toEqual({
+      kind: 'unreadable',
+      line: 3,
+      text: 'sha256:AAAA',
+    });
+    writeFileSync(at, 'h:1\n');
+    expect(checkKnownServer(at, 'h:1', A)).toEqual({ kind: 'unreadable', line: 1, text: '' });
+    writeFileSync(at, `h:2 md5:00ff\nh:3\nh:1 ${A}\n`);
+    expect(checkKnownServer(at, 'h:1', A)).toEqual({ kind: 'match' });
+    expect(checkKnownServer(at, 'h:4', A)).toEqual({ kind: 'new' });
   });
 
   it('trusts on first use: new, then match; another certificate is changed, with its line', () => {
@@ -86,6 +127,13 @@ describe('the known-servers file', () => {
     expect(statSync(file).mode & 0o777).toBe(0o600);
     expect(forgetServer(file, 'h:1')).toEqual([]);
     expect(forgetServer(join(dir, 'none'), 'h:1')).toEqual([]);
+  });
+
+  it("forgets a server's unreadable lines too, so that --forget is the way out of them", () => {
+    const at = join(dir, 'ks');
+    writeFileSync(at, `h:1 sha256:AAAA\nh:2 ${B}\nH:1\n`);
+    expect(forgetServer(at, 'h:1')).toEqual([1, 3]);
+    expect(readFileSync(at, 'utf8')).toBe(`h:2 ${B}\n`);
   });
 
   it('says in words why a file cannot be read, and never reads it as empty', () => {

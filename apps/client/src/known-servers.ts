@@ -6,14 +6,21 @@ import { ClientFileError } from './errors.ts';
 
 /**
  * The known-servers file: trust on first use, as SSH's `known_hosts`. One line per server,
- * `host:port sha256:<base64>` (IPv6 in brackets, `[::1]:7777`); `#` starts a comment.
+ * `host:port sha256:<base64>` (IPv6 in brackets, `[::1]:7777`); `#` starts a comment, and so
+ * do words after the fingerprint.
  */
 
-/** One server line of the file. */
+/** One line of the file that names a server, whether or not its fingerprint can be read. */
 export interface KnownServer {
   /** `host:port`, as {@link serverKey} writes it. */
   key: string;
-  fingerprint: string;
+  /**
+   * The fingerprint as the client compares it (`sha256:` in lower case, no padding), or
+   * `undefined` when the line names the server but what follows is not a fingerprint.
+   */
+  fingerprint: string | undefined;
+  /** What the line has where the fingerprint goes, as written (`''` for nothing). */
+  text: string;
   /** 1-based line number in the file, for the warning and for editing by hand. */
   line: number;
 }
@@ -22,10 +29,26 @@ export interface KnownServer {
 export type TrustCheck =
   | { kind: 'match' }
   | { kind: 'new' }
-  | { kind: 'changed'; expected: string; line: number };
+  | { kind: 'changed'; expected: string; line: number }
+  | { kind: 'unreadable'; line: number; text: string };
 
-/** A fingerprint as {@link certificateFingerprint} of `@rtt/protocol/node` writes it. */
-export const FINGERPRINT = /^sha256:[A-Za-z0-9+/]{43}$/;
+// The prefix in any case, as OpenSSH prints it (`SHA256:`); base64 is case-sensitive, and a
+// `=` of padding (base64 as most tools write it) names the same 32 bytes.
+const FINGERPRINT_TEXT = /^sha256:([A-Za-z0-9+/]{43})=?$/i;
+
+/**
+ * Reads a certificate fingerprint as a person may write it (`sha256:`, `SHA256:`, with or
+ * without the base64's `=`) in the one form that {@link certificateFingerprint} of
+ * `@rtt/protocol/node` gives, so that the two compare as strings. `undefined` if it is not one.
+ *
+ * @example
+ * readFingerprint('SHA256:q5b0...Yw'); // 'sha256:q5b0...Yw'
+ * readFingerprint('md5:00ff'); // undefined
+ */
+export function readFingerprint(text: string): string | undefined {
+  const match = FINGERPRINT_TEXT.exec(text);
+  return match === null ? undefined : `sha256:${match[1]}`;
+}
 
 /**
  * The default file: `$XDG_CONFIG_HOME/rtt/known_servers`, else `~/.config/rtt/known_servers`.
@@ -76,21 +99,27 @@ export function parseServerAddress(
 }
 
 /**
- * The server lines of a known-servers file's text. Blank lines, comments and lines that are
- * not `key sha256:...` are skipped, as SSH skips what it cannot read in `known_hosts`.
+ * The server lines of a known-servers file's text: `host:port fingerprint`, then, as in
+ * OpenSSH's `known_hosts`, any words (a comment). Blank lines and `#` comments are skipped. A
+ * line whose fingerprint cannot be read is kept, with `fingerprint: undefined`: skipping it
+ * would make its server look new, and trust on first use would then accept any certificate.
  *
  * @example
- * parseKnownServers('# mine\n127.0.0.1:7777 sha256:AbC...\n'); // [{ key: '127.0.0.1:7777', fingerprint: 'sha256:AbC...', line: 2 }]
+ * parseKnownServers('# mine\n127.0.0.1:7777 SHA256:AbC... office\n');
+ * // [{ key: '127.0.0.1:7777', fingerprint: 'sha256:AbC...', text: 'SHA256:AbC...', line: 2 }]
  */
 export function parseKnownServers(text: string): KnownServer[] {
   const servers: KnownServer[] = [];
   text.split('\n').forEach((raw, index) => {
     const content = raw.replace(/#.*$/, '').trim();
     if (content.length === 0) return;
-    const [key, fingerprint, ...rest] = content.split(/\s+/);
-    if (key === undefined || fingerprint === undefined || rest.length > 0) return;
-    if (!fingerprint.startsWith('sha256:')) return;
-    servers.push({ key: key.toLowerCase(), fingerprint, line: index + 1 });
+    const [key = '', written = ''] = content.split(/\s+/);
+    servers.push({
+      key: key.toLowerCase(),
+      fingerprint: readFingerprint(written),
+      text: written,
+      line: index + 1,
+    });
   });
   return servers;
 }
@@ -114,16 +143,28 @@ function readText(file: string): string {
 /**
  * Compares a server's certificate fingerprint with the file. Any line for the server that
  * matches is a match (a server may have a second line during a certificate change); when
- * none does, `changed` cites the first.
+ * none does, `changed` cites the first. A line for the server that cannot be read is
+ * `unreadable`, even beside a match: the client cannot tell what it meant (a newer
+ * certificate, a revoked one), so it decides nothing until a person does.
  *
  * @example
  * checkKnownServer(file, '127.0.0.1:7777', 'sha256:...'); // { kind: 'new' } the first time
  */
 export function checkKnownServer(file: string, key: string, fingerprint: string): TrustCheck {
-  const lines = parseKnownServers(readText(file)).filter((entry) => entry.key === key);
-  const first = lines[0];
+  // Malformed lines of other servers are left alone, as OpenSSH leaves them: they cannot make
+  // this server's certificate trusted, and a warning on every connection about a server not
+  // being talked to would teach people to read past warnings. They fail when their server is.
+  const known: { fingerprint: string; line: number }[] = [];
+  for (const entry of parseKnownServers(readText(file))) {
+    if (entry.key !== key) continue;
+    if (entry.fingerprint === undefined) {
+      return { kind: 'unreadable', line: entry.line, text: entry.text };
+    }
+    known.push({ fingerprint: entry.fingerprint, line: entry.line });
+  }
+  const first = known[0];
   if (first === undefined) return { kind: 'new' };
-  if (lines.some((entry) => entry.fingerprint === fingerprint)) return { kind: 'match' };
+  if (known.some((entry) => entry.fingerprint === fingerprint)) return { kind: 'match' };
   return { kind: 'changed', expected: first.fingerprint, line: first.line };
 }
 
@@ -145,9 +186,9 @@ export function rememberServer(file: string, key: string, fingerprint: string): 
 }
 
 /**
- * Removes every line of a server (`rtt-client --forget`), rewriting the file through a
- * temporary one so that a crash leaves either the old file or the new one. Returns the line
- * numbers removed (none: the server was not in the file).
+ * Removes every line of a server (`rtt-client --forget`), unreadable ones included, rewriting
+ * the file through a temporary one so that a crash leaves either the old file or the new one.
+ * Returns the line numbers removed (none: the server was not in the file).
  *
  * @example
  * forgetServer(file, '127.0.0.1:7777'); // [3]

@@ -4,7 +4,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type tls from 'node:tls';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { CertificateChangedError, CertificateMismatchError } from './errors.ts';
+import {
+  CertificateChangedError,
+  CertificateMismatchError,
+  UnreadableKnownServerError,
+} from './errors.ts';
 import { clientTlsOptions, type PeerSocket, pinnedFingerprint, trustOnFirstUse } from './tls.ts';
 
 const socketWith = (raw: Buffer): PeerSocket => ({
@@ -71,6 +75,54 @@ describe('trust on first use', () => {
     verify(socketWith(OLD));
     expect(notices[0]).toMatch(/^Trusting h:1 for this connection only: sha256:\S+ \(cannot save/);
   });
+
+  it("knows a server from OpenSSH's SHA256: spelling and a comment after the fingerprint", () => {
+    const text = `127.0.0.1:7777 ${fingerprintOf(OLD).replace('sha256', 'SHA256')} trusted-2026\n`;
+    writeFileSync(file, text);
+    const notices: string[] = [];
+    const verify = trustOnFirstUse({
+      host: '127.0.0.1',
+      port: 7777,
+      file,
+      notice: (l) => notices.push(l),
+    });
+    verify(socketWith(OLD));
+    expect(notices).toEqual([]);
+    expect(readFileSync(file, 'utf8')).toBe(text);
+    expect(() => verify(socketWith(NEW))).toThrow(CertificateChangedError);
+  });
+
+  it("refuses, never trusts on first use, when the server's line cannot be read", () => {
+    const text = `# mine\n127.0.0.1:7777 sha256:AAAA\n`;
+    writeFileSync(file, text);
+    const notices: string[] = [];
+    const options = { host: '127.0.0.1', port: 7777, file, notice: (l: string) => notices.push(l) };
+    const verify = trustOnFirstUse(options);
+    expect(() => verify(socketWith(OLD))).toThrow(
+      expect.objectContaining({
+        code: 'RTT_ERR_KNOWN_SERVER_UNREADABLE',
+        key: '127.0.0.1:7777',
+        file,
+        line: 2,
+        text: 'sha256:AAAA',
+      }),
+    );
+    expect(notices).toEqual([]);
+    expect(readFileSync(file, 'utf8')).toBe(text);
+    // The message says where, and the way out: the file named when it is not the default one.
+    expect(() => verify(socketWith(OLD))).toThrow(
+      /^line 2 of \S+ names 127\.0\.0\.1:7777 with "sha256:AAAA"/,
+    );
+    expect(() => verify(socketWith(OLD))).toThrow(/rtt-client --forget 127\.0\.0\.1:7777$/);
+    expect(() => trustOnFirstUse({ ...options, customFile: true })(socketWith(OLD))).toThrow(
+      `rtt-client --forget 127.0.0.1:7777 --known-servers ${file}`,
+    );
+    writeFileSync(file, '127.0.0.1:7777\n');
+    expect(() => verify(socketWith(OLD))).toThrow(UnreadableKnownServerError);
+    expect(() => verify(socketWith(OLD))).toThrow(
+      /names 127\.0\.0\.1:7777 with no fingerprint after it/,
+    );
+  });
 });
 
 describe('the TLS options', () => {
@@ -84,6 +136,7 @@ describe('the TLS options', () => {
   const base = {
     ip: '127.0.0.1',
     port: 7777,
+    knownServersGiven: false,
     fingerprint: undefined,
     ca: undefined,
     keylog: undefined,

@@ -2,7 +2,12 @@ import { readFileSync } from 'node:fs';
 import type tls from 'node:tls';
 import { type ConnectTlsOptions, certificateFingerprint, openKeylog } from '@rtt/protocol/node';
 import type { ClientOptions } from './cli.ts';
-import { CertificateChangedError, CertificateMismatchError, ClientFileError } from './errors.ts';
+import {
+  CertificateChangedError,
+  CertificateMismatchError,
+  ClientFileError,
+  UnreadableKnownServerError,
+} from './errors.ts';
 import { checkKnownServer, rememberServer, serverKey } from './known-servers.ts';
 
 // The PEM labels OpenSSL reads a CA certificate from (`openssl x509 -trustout` writes TRUSTED).
@@ -29,7 +34,8 @@ export function peerFingerprint(socket: PeerSocket): string {
 /**
  * The `verify` hook of trust on first use: a server not in `file` is added to it, with one
  * line on `notice`; a known one must show the same certificate, else
- * {@link CertificateChangedError}, thrown before anything of ours is sent.
+ * {@link CertificateChangedError}, thrown before anything of ours is sent; a line for it that
+ * cannot be read is {@link UnreadableKnownServerError}, never a first use.
  *
  * @example
  * const verify = trustOnFirstUse({ host: '127.0.0.1', port: 7777, file, notice: (line) => process.stderr.write(`${line}\n`) });
@@ -38,6 +44,8 @@ export function trustOnFirstUse(options: {
   host: string;
   port: number;
   file: string;
+  /** Whether `file` came from `--known-servers`, so that a `--forget` command must name it. */
+  customFile?: boolean;
   notice: (line: string) => void;
 }): (socket: PeerSocket) => void {
   const { file, notice } = options;
@@ -46,6 +54,15 @@ export function trustOnFirstUse(options: {
     const received = peerFingerprint(socket);
     const found = checkKnownServer(file, key, received);
     if (found.kind === 'match') return;
+    if (found.kind === 'unreadable') {
+      throw new UnreadableKnownServerError({
+        key,
+        file,
+        line: found.line,
+        text: found.text,
+        customFile: options.customFile === true,
+      });
+    }
     if (found.kind === 'changed') {
       throw new CertificateChangedError({
         key,
@@ -99,7 +116,10 @@ export interface ClientTlsIo {
  * const client = await connect({ host, port, tls });
  */
 export function clientTlsOptions(
-  options: Pick<ClientOptions, 'ip' | 'port' | 'knownServers' | 'fingerprint' | 'ca' | 'keylog'>,
+  options: Pick<
+    ClientOptions,
+    'ip' | 'port' | 'knownServers' | 'knownServersGiven' | 'fingerprint' | 'ca' | 'keylog'
+  >,
   io: ClientTlsIo,
 ): { tls: ConnectTlsOptions; close: () => void } {
   let tlsOptions: ConnectTlsOptions;
@@ -130,6 +150,7 @@ export function clientTlsOptions(
       host: options.ip,
       port: options.port,
       file: options.knownServers,
+      customFile: options.knownServersGiven,
       notice: io.notice,
     });
     tlsOptions = { rejectUnauthorized: false, verify };
