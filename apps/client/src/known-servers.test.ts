@@ -1,4 +1,14 @@
-import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runScriptInChild } from '@rtt/cli-support/testing';
@@ -136,6 +146,38 @@ describe('the known-servers file', () => {
     expect(readFileSync(at, 'utf8')).toBe(`h:2 ${B}\n`);
   });
 
+  it('names the file, never its temporary copy, when it cannot be rewritten', () => {
+    // A name the file system takes, whose temporary copy (name.PID.tmp) is too long for it.
+    const at = join(dir, 'k'.repeat(250));
+    writeFileSync(at, `h:1 ${A}\n`);
+    expect(() => forgetServer(at, 'h:1')).toThrow(
+      expect.objectContaining({
+        code: 'RTT_ERR_KNOWN_SERVERS',
+        message: `cannot rewrite the known-servers file ${at}: ENAMETOOLONG: name too long`,
+      }),
+    );
+    expect(readdirSync(dir)).toEqual(['k'.repeat(250)]);
+  });
+
+  // Root may write anywhere: there, no folder is read-only to the test.
+  it.skipIf(process.getuid?.() === 0)('says which folder must be writable to forget', () => {
+    const folder = join(dir, 'locked');
+    const at = join(folder, 'ks');
+    mkdirSync(folder);
+    writeFileSync(at, `h:1 ${A}\n`);
+    chmodSync(folder, 0o500);
+    try {
+      expect(() => forgetServer(at, 'h:1')).toThrow(
+        `cannot rewrite the known-servers file ${at}: this user may not write in its folder ${folder} (the file is replaced by a new copy made there)`,
+      );
+      expect(() => rememberServer(join(folder, 'new'), 'h:1', A)).toThrow(
+        `cannot write the known-servers file ${join(folder, 'new')}: this user may not write there`,
+      );
+    } finally {
+      chmodSync(folder, 0o700);
+    }
+  });
+
   it('says in words why a file cannot be read, and never reads it as empty', () => {
     // A directory where the file should be: checking, forgetting and remembering all refuse.
     expect(() => checkKnownServer(dir, 'h:1', A)).toThrow(
@@ -146,6 +188,13 @@ describe('the known-servers file', () => {
     );
     expect(() => forgetServer(dir, 'h:1')).toThrow(/it is a folder/);
     expect(() => rememberServer(dir, 'h:1', A)).toThrow(/it is a folder/);
+    writeFileSync(join(dir, 'plain'), '');
+    expect(() => rememberServer(join(dir, 'plain', 'ks'), 'h:1', A)).toThrow(
+      expect.objectContaining({
+        code: 'RTT_ERR_KNOWN_SERVERS',
+        message: `cannot make the folder ${join(dir, 'plain')} of the known-servers file: a file is in the way`,
+      }),
+    );
   });
 
   // In a child with a time limit: were the folder made by Node's recursive mkdir, it would spin
@@ -153,7 +202,7 @@ describe('the known-servers file', () => {
   it.runIf(existsSync('/proc/self'))('fails at once where no folder can be made', () => {
     const module = JSON.stringify(new URL('./known-servers.ts', import.meta.url).href);
     const script = `import { rememberServer } from ${module};
-      try { rememberServer('/proc/rtt-none/known_servers', 'h:1', '${A}'); } catch (err) { console.log(err.code); }`;
+      try { rememberServer('/proc/rtt-none/known_servers', 'h:1', '${A}'); } catch (err) { console.log(err.cause.code); }`;
     expect(runScriptInChild(script)).toBe('ENOENT');
   });
 

@@ -1,4 +1,11 @@
-import { appendFileSync, chmodSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import {
+  appendFileSync,
+  chmodSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { baseDir, fileErrorReason, makeDirectory } from '@rtt/cli-support';
@@ -174,21 +181,42 @@ const HEADER =
 /**
  * Appends a server's line, creating the directory (0700) and the file (0600) as needed: the
  * file says which servers this user talks to, which is nobody else's business.
+ * @throws {ClientFileError} `RTT_ERR_KNOWN_SERVERS`: the folder cannot be made, or the file
+ *   cannot be read or written (the reason in words)
  *
  * @example
  * rememberServer(file, '127.0.0.1:7777', 'sha256:...');
  */
 export function rememberServer(file: string, key: string, fingerprint: string): void {
-  makeDirectory(dirname(file), 0o700);
+  const folder = dirname(file);
+  try {
+    makeDirectory(folder, 0o700);
+  } catch (err) {
+    throw new ClientFileError(
+      'RTT_ERR_KNOWN_SERVERS',
+      `cannot make the folder ${folder} of the known-servers file: ${fileErrorReason(err, 'creating')}`,
+      { cause: err },
+    );
+  }
   const text = readText(file);
   const head = text.length === 0 ? HEADER : text.endsWith('\n') ? '' : '\n';
-  appendFileSync(file, `${head}${key} ${fingerprint}\n`, { mode: 0o600 });
+  try {
+    appendFileSync(file, `${head}${key} ${fingerprint}\n`, { mode: 0o600 });
+  } catch (err) {
+    throw new ClientFileError(
+      'RTT_ERR_KNOWN_SERVERS',
+      `cannot write the known-servers file ${file}: ${fileErrorReason(err, 'writing')}`,
+      { cause: err },
+    );
+  }
 }
 
 /**
  * Removes every line of a server (`rtt-client --forget`), unreadable ones included, rewriting
  * the file through a temporary one so that a crash leaves either the old file or the new one.
  * Returns the line numbers removed (none: the server was not in the file).
+ * @throws {ClientFileError} `RTT_ERR_KNOWN_SERVERS`: the file cannot be read or rewritten (the
+ *   reason in words, naming the file, never the temporary one)
  *
  * @example
  * forgetServer(file, '127.0.0.1:7777'); // [3]
@@ -201,10 +229,38 @@ export function forgetServer(file: string, key: string): number[] {
   if (removed.length === 0) return removed;
   const kept = text.split('\n').filter((_, index) => !removed.includes(index + 1));
   const temporary = `${file}.${process.pid}.tmp`;
-  writeFileSync(temporary, kept.join('\n'), { mode: 0o600 });
-  chmodSync(temporary, 0o600);
-  renameSync(temporary, file);
+  try {
+    writeFileSync(temporary, kept.join('\n'), { mode: 0o600 });
+  } catch (err) {
+    throw rewriteError(file, err);
+  }
+  try {
+    chmodSync(temporary, 0o600);
+    renameSync(temporary, file);
+  } catch (err) {
+    rmSync(temporary, { force: true });
+    throw rewriteError(file, err);
+  }
   return removed;
+}
+
+// The temporary file is ours, not the user's: the message names their file, and says it is
+// the folder that must be writable (a writable file in a read-only folder still fails).
+function rewriteError(file: string, err: unknown): ClientFileError {
+  const { code, message } = err as NodeJS.ErrnoException;
+  const reason =
+    code === 'EACCES' || code === 'EPERM'
+      ? `this user may not write in its folder ${dirname(file)} (the file is replaced by a new copy made there)`
+      : fileErrorReason(
+          // Node's own message ends with the temporary file's path.
+          Object.assign(new Error(message.replace(/, \w+ '[^']*'(?: -> '[^']*')?$/, '')), { code }),
+          'writing',
+        );
+  return new ClientFileError(
+    'RTT_ERR_KNOWN_SERVERS',
+    `cannot rewrite the known-servers file ${file}: ${reason}`,
+    { cause: err },
+  );
 }
 
 /**

@@ -63,7 +63,7 @@ describe('trust on first use', () => {
     }
   });
 
-  it('goes on, saying so, when the file cannot be written', () => {
+  it('goes on, saying so in words, when the file cannot be written', () => {
     const notices: string[] = [];
     writeFileSync(join(dir, 'plain'), '');
     const verify = trustOnFirstUse({
@@ -73,7 +73,9 @@ describe('trust on first use', () => {
       notice: (l) => notices.push(l),
     });
     verify(socketWith(OLD));
-    expect(notices[0]).toMatch(/^Trusting h:1 for this connection only: sha256:\S+ \(cannot save/);
+    expect(notices).toEqual([
+      `Trusting h:1 for this connection only: ${fingerprintOf(OLD)} (cannot make the folder ${join(dir, 'plain')} of the known-servers file: a file is in the way)`,
+    ]);
   });
 
   it("knows a server from OpenSSH's SHA256: spelling and a comment after the fingerprint", () => {
@@ -157,7 +159,15 @@ describe('the TLS options', () => {
         { ...base, knownServers: file, ca: join(dir, 'none.pem') },
         { notice: () => {} },
       ),
-    ).toThrow(expect.objectContaining({ code: 'RTT_ERR_CA' }));
+    ).toThrow(
+      expect.objectContaining({
+        code: 'RTT_ERR_CA',
+        message: `cannot read the CA file ${join(dir, 'none.pem')}: no such file`,
+      }),
+    );
+    expect(() =>
+      clientTlsOptions({ ...base, knownServers: file, ca: dir }, { notice: () => {} }),
+    ).toThrow(`cannot read the CA file ${dir}: it is a folder`);
     // Not PEM (a DER file, or the wrong file): said now, not as an untrusted server later.
     writeFileSync(join(dir, 'passwd'), 'root:x:0:0:root:/root:/bin/sh\n');
     expect(() =>

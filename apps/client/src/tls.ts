@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import type tls from 'node:tls';
+import { fileErrorReason } from '@rtt/cli-support';
 import { type ConnectTlsOptions, certificateFingerprint, openKeylog } from '@rtt/protocol/node';
 import type { ClientOptions } from './cli.ts';
 import {
@@ -77,9 +78,7 @@ export function trustOnFirstUse(options: {
       notice(`Trusting ${key} on first use: ${received} (saved in ${file})`);
     } catch (err) {
       // As SSH does when it cannot write known_hosts: go on, but say this trust is not kept.
-      notice(
-        `Trusting ${key} for this connection only: ${received} (cannot save in ${file}: ${(err as Error).message})`,
-      );
+      notice(`Trusting ${key} for this connection only: ${received} (${(err as Error).message})`);
     }
   };
 }
@@ -130,7 +129,7 @@ export function clientTlsOptions(
     } catch (err) {
       throw new ClientFileError(
         'RTT_ERR_CA',
-        `cannot read the CA file ${options.ca}: ${(err as Error).message}`,
+        `cannot read the CA file ${options.ca}: ${fileErrorReason(err, 'reading')}`,
         { cause: err },
       );
     }
