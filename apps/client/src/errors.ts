@@ -97,6 +97,22 @@ export class CertificateMismatchError extends Error {
 }
 
 /**
+ * With `--ca`: the server's certificate is trusted but names another host than the one the
+ * client was given (`cause` has Node's own error, and its `cert`).
+ *
+ * @example
+ * throw new CertificateNameError('the certificate is not for 127.0.0.1: it names example.org', { cause });
+ */
+export class CertificateNameError extends Error {
+  readonly code = 'RTT_ERR_CERTIFICATE_NAME' as const;
+
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = 'CertificateNameError';
+  }
+}
+
+/**
  * A file the client was told to use (`--ca`, `--keylog`, the known-servers file) cannot be
  * read or written, or holds nothing usable.
  *

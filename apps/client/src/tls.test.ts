@@ -9,7 +9,14 @@ import {
   CertificateMismatchError,
   UnreadableKnownServerError,
 } from './errors.ts';
-import { clientTlsOptions, type PeerSocket, pinnedFingerprint, trustOnFirstUse } from './tls.ts';
+import {
+  certificateNames,
+  checkServerName,
+  clientTlsOptions,
+  type PeerSocket,
+  pinnedFingerprint,
+  trustOnFirstUse,
+} from './tls.ts';
 
 const socketWith = (raw: Buffer): PeerSocket => ({
   getPeerCertificate: () => ({ raw }) as tls.DetailedPeerCertificate,
@@ -151,7 +158,7 @@ describe('the TLS options', () => {
       { ...base, knownServers: file, ca: join(dir, 'ca.pem') },
       { notice: () => {} },
     );
-    expect(withCa.tls).toEqual({ ca: Buffer.from(pem) });
+    expect(withCa.tls).toEqual({ ca: Buffer.from(pem), checkServerIdentity: checkServerName });
     const tofu = clientTlsOptions({ ...base, knownServers: file }, { notice: () => {} });
     expect(tofu.tls).toMatchObject({ rejectUnauthorized: false, verify: expect.any(Function) });
     expect(() =>
@@ -206,4 +213,59 @@ describe('the TLS options', () => {
       ),
     ).toThrow(expect.objectContaining({ code: 'RTT_ERR_KEYLOG' }));
   });
+});
+
+describe("--ca's host name check", () => {
+  const cert = (subjectaltname: string | undefined, CN?: string) =>
+    ({ subjectaltname, subject: CN === undefined ? {} : { CN } }) as tls.PeerCertificate;
+
+  it('reads the names Node checks: DNS and IP alternative names, and the CN', () => {
+    expect(
+      certificateNames(
+        cert('DNS:example.org, URI:https://x, IP Address:10.0.0.5, DNS:"a, b"', 'cn.example'),
+      ),
+    ).toEqual({ dns: ['example.org', 'a, b'], ip: ['10.0.0.5'], cn: ['cn.example'] });
+    expect(certificateNames(cert(undefined))).toEqual({ dns: [], ip: [], cn: [] });
+    const twoCns = {
+      subject: { CN: ['a.example', 'b.example'] },
+    } as unknown as tls.PeerCertificate;
+    expect(certificateNames(twoCns).cn).toEqual(['a.example', 'b.example']);
+  });
+
+  it('passes what Node passes', () => {
+    expect(
+      checkServerName('127.0.0.1', cert('DNS:localhost, IP Address:127.0.0.1')),
+    ).toBeUndefined();
+    expect(checkServerName('www.example.org', cert('DNS:*.example.org'))).toBeUndefined();
+    expect(checkServerName('cn.example', cert(undefined, 'cn.example'))).toBeUndefined();
+  });
+
+  it.each([
+    [
+      '127.0.0.1',
+      cert('DNS:example.org, DNS:www.example.org'),
+      'it names example.org, www.example.org, and no IP address',
+    ],
+    ['127.0.0.1', cert('DNS:example.org, IP Address:10.0.0.5'), 'it names example.org, 10.0.0.5'],
+    ['localhost', cert('DNS:example.org', 'localhost'), 'it names example.org'],
+    ['127.0.0.1', cert(undefined, 'cn.example'), 'it names cn.example (its CN), and no IP address'],
+    ['localhost', cert(undefined, 'cn.example'), 'it names cn.example (its CN)'],
+    // Node reads the CN when there is no DNS name, IP names or not.
+    [
+      'h.example',
+      cert('IP Address:10.0.0.5', 'cn.example'),
+      'it names 10.0.0.5, cn.example (its CN)',
+    ],
+    ['localhost', cert(undefined), 'it names no host and no IP address'],
+  ])(
+    'says which names a certificate carries when %s is not one of them (%#)',
+    (host, peer, names) => {
+      const err = checkServerName(host, peer);
+      expect(err).toMatchObject({
+        code: 'RTT_ERR_CERTIFICATE_NAME',
+        message: `the certificate is not for ${host}: ${names}`,
+        cause: expect.objectContaining({ code: 'ERR_TLS_CERT_ALTNAME_INVALID' }),
+      });
+    },
+  );
 });

@@ -1,11 +1,13 @@
 import { readFileSync } from 'node:fs';
-import type tls from 'node:tls';
+import { isIP } from 'node:net';
+import tls from 'node:tls';
 import { fileErrorReason } from '@rtt/cli-support';
 import { type ConnectTlsOptions, certificateFingerprint, openKeylog } from '@rtt/protocol/node';
 import type { ClientOptions } from './cli.ts';
 import {
   CertificateChangedError,
   CertificateMismatchError,
+  CertificateNameError,
   ClientFileError,
   UnreadableKnownServerError,
 } from './errors.ts';
@@ -96,6 +98,59 @@ export function pinnedFingerprint(expected: string): (socket: PeerSocket) => voi
   };
 }
 
+// One `DNS:name` or `IP Address:addr` of Node's `subjectaltname` text; a value with a comma
+// in it comes quoted, as JSON.
+const ALT_NAME = /(?:^|, )(DNS|IP Address):("(?:[^"\\]|\\.)*"|[^,]*)/g;
+
+/**
+ * The names a certificate answers to, as Node's host check reads them: its subject
+ * alternative names of kind DNS and IP address, and its subject's CN (or CNs).
+ *
+ * @example
+ * certificateNames({ subjectaltname: 'DNS:example.org, IP Address:10.0.0.5', subject: { CN: 'x' } });
+ * // { dns: ['example.org'], ip: ['10.0.0.5'], cn: ['x'] }
+ */
+export function certificateNames(cert: Pick<tls.PeerCertificate, 'subjectaltname' | 'subject'>): {
+  dns: string[];
+  ip: string[];
+  cn: string[];
+} {
+  const dns: string[] = [];
+  const ip: string[] = [];
+  for (const [, kind, value = ''] of (cert.subjectaltname ?? '').matchAll(ALT_NAME)) {
+    const name = value.startsWith('"') ? (JSON.parse(value) as string) : value;
+    (kind === 'DNS' ? dns : ip).push(name);
+  }
+  // A subject with several CNs comes as an array.
+  const cn: unknown = cert.subject?.CN;
+  const cns = (Array.isArray(cn) ? cn : [cn]).filter(
+    (name): name is string => typeof name === 'string' && name.length > 0,
+  );
+  return { dns, ip, cn: cns };
+}
+
+/**
+ * The `checkServerIdentity` of `--ca`: Node's own check, with a message that says which names
+ * the certificate does carry. Node's says only what it missed, and for an address and a
+ * certificate without IP names, ends in an empty list (`...is not in the cert's list: `).
+ *
+ * @example
+ * checkServerName('127.0.0.1', cert)?.message;
+ * // 'the certificate is not for 127.0.0.1: it names example.org, and no IP address'
+ */
+export function checkServerName(host: string, cert: tls.PeerCertificate): Error | undefined {
+  const err = tls.checkServerIdentity(host, cert);
+  if (err === undefined) return undefined;
+  const { dns, ip, cn } = certificateNames(cert);
+  // Node reads the CN only when there is no DNS name: listed otherwise, it would mislead.
+  const names = [...dns, ...ip, ...(dns.length === 0 ? cn.map((name) => `${name} (its CN)`) : [])];
+  const what =
+    names.length === 0
+      ? 'it names no host and no IP address'
+      : `it names ${names.join(', ')}${isIP(host) !== 0 && ip.length === 0 ? ', and no IP address' : ''}`;
+  return new CertificateNameError(`the certificate is not for ${host}: ${what}`, { cause: err });
+}
+
 /** Options of {@link clientTlsOptions}. */
 export interface ClientTlsIo {
   /** Where the one-line notices go (stderr, so that `--json` output stays clean). */
@@ -141,7 +196,7 @@ export function clientTlsOptions(
         `the CA file ${options.ca} holds no PEM certificate (-----BEGIN CERTIFICATE-----)`,
       );
     }
-    tlsOptions = { ca };
+    tlsOptions = { ca, checkServerIdentity: checkServerName };
   } else if (options.fingerprint !== undefined) {
     tlsOptions = { rejectUnauthorized: false, verify: pinnedFingerprint(options.fingerprint) };
   } else {
