@@ -8,6 +8,7 @@ import { createInterface } from 'node:readline';
 import { handleClosedOutput, programArgs } from '@rtt/cli-support';
 import { type ConnectTlsOptions, connect, type RttClient } from '@rtt/protocol/node';
 import { parseClientArgs } from './cli.ts';
+import { explainConnectFailure } from './connect-failure.ts';
 import { CertificateChangedError } from './errors.ts';
 import { changedWarning, forgetServer } from './known-servers.ts';
 import { banner, CONNECTION_CLOSED, runMenu } from './menu.ts';
@@ -87,19 +88,8 @@ async function main(): Promise<number> {
       if (options.json) print(errorJson(err));
       return 1;
     }
-    const code = (err as { code?: string }).code;
-    // A server without --tls hangs up on a TLS hello; one that never answers is most likely
-    // the original Python server, waiting for the seed's bytes.
-    const plainServer =
-      code === 'RTT_ERR_TIMEOUT' ||
-      (code === 'RTT_ERR_TLS' && /before secure TLS connection/.test(message(err)));
-    const hint =
-      plainServer && options.wire === 'framed'
-        ? options.tls
-          ? ' (is the server started with --tls?)'
-          : ' (the original Python server needs --wire seed)'
-        : '';
-    return fail(err, hint);
+    const { error, hint } = explainConnectFailure(err, options);
+    return fail(error, hint);
   }
 
   if (options.command !== undefined) {
