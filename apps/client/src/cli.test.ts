@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { parseClientArgs } from './cli.ts';
 
 const ENV = { XDG_CONFIG_HOME: '/cfg' };
@@ -47,6 +47,28 @@ describe('the client command line', () => {
     expect(await parse('--tls', '--fingerprint', PIN.replace('sha256', 'SHA256'))).toMatchObject({
       fingerprint: PIN,
     });
+  });
+
+  it('prints help that reads at 80 columns, each example on one line', async () => {
+    const log = vi.spyOn(console, 'log').mockImplementation(() => {});
+    try {
+      expect(await parse('--help')).toBeUndefined();
+      const lines = log.mock.calls
+        .map((call) => String(call[0]))
+        .join('\n')
+        .split('\n');
+      expect(lines.filter((line) => line.length > 80)).toEqual([]);
+      expect(lines).toContainEqual(
+        expect.stringMatching(
+          /^ {2}rtt-client time --tls +TLS 1\.3, the server trusted on first use$/,
+        ),
+      );
+      expect(lines).toContainEqual(
+        expect.stringMatching(/^ {2}rtt-client --forget 10\.0\.0\.5:7777 +forget a server's/),
+      );
+    } finally {
+      log.mockRestore();
+    }
   });
 
   it('honours SSLKEYLOGFILE with --tls only, --keylog first', async () => {

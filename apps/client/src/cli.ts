@@ -86,19 +86,22 @@ export async function parseClientArgs(
 ): Promise<ClientOptions | undefined> {
   const parsed = await commandLine(args, {
     name: 'rtt-client',
+    // Lines broken by hand within 80 columns. Examples go in yargs' examples, not here: yargs
+    // trims the indent of usage lines and wraps a long one to column 0, which broke the columns.
     usage: [
       '$0 [host] [command] [options]',
       '',
-      'The rtt client: asks the server for its time, date and temperature, with round-trip times.',
-      'With no command, the interactive menu; with one (time, date, temp, ping), its answer:',
-      '  $0 time                       one answer, then exit',
-      '  $0 10.0.0.5 ping --count 0    every second until Ctrl+C, then a summary',
-      '  $0 temp --json                {"command":"TEMP","status":"OK","answer":...,"rtt_ms":...}',
-      '  $0 time --tls                 over TLS 1.3, the server trusted on first use',
-      '  $0 --forget 10.0.0.5:7777     forget a server whose certificate was replaced',
+      'The rtt client: asks the server for its time, date and temperature, with',
+      'round-trip times. With no command, the interactive menu; with one (time, date,',
+      'temp or ping), its answer.',
     ].join('\n'),
     version,
   })
+    .example('$0 time', 'one answer, then exit')
+    .example('$0 10.0.0.5 ping --count 0', 'every second until Ctrl+C, then a summary')
+    .example('$0 temp --json', 'one JSON object: {"command":"TEMP",...}')
+    .example('$0 time --tls', 'TLS 1.3, the server trusted on first use')
+    .example('$0 --forget 10.0.0.5:7777', "forget a server's replaced certificate")
     .command('$0 [host] [command]', false, (y) =>
       y
         .positional('host', { type: 'string', describe: 'server address (same as -ip)' })
