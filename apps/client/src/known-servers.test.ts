@@ -120,6 +120,17 @@ describe('the known-servers file', () => {
     expect(readFileSync(file, 'utf8')).toMatch(/^#.*\nh:1 sha256:A+\nh:2 sha256:B+\n$/);
   });
 
+  it('gives an empty file its header once, however many servers are added', () => {
+    mkdirSync(join(dir, 'rtt'), { recursive: true });
+    writeFileSync(file, '');
+    rememberServer(file, 'h:1', A);
+    rememberServer(file, 'h:2', B);
+    expect(readFileSync(file, 'utf8')).toMatch(
+      /^#[^\n]*\n(#[^\n]*\n)*h:1 sha256:A+\nh:2 sha256:B+\n$/,
+    );
+    expect(readFileSync(file, 'utf8').match(/h:1/g)).toHaveLength(1);
+  });
+
   it('appends after a last line without a newline, and accepts any matching line', () => {
     rememberServer(file, 'x:1', A);
     writeFileSync(file, `h:1 ${A}`);

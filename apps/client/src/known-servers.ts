@@ -198,11 +198,22 @@ export function rememberServer(file: string, key: string, fingerprint: string): 
       { cause: err },
     );
   }
-  const text = readText(file);
-  const head = text.length === 0 ? HEADER : text.endsWith('\n') ? '' : '\n';
   try {
+    let text = readText(file);
+    if (text.length === 0) {
+      // Created with its header only if it is not there: clients trusting servers for the
+      // first time at the same moment would each write the header otherwise.
+      try {
+        writeFileSync(file, HEADER, { flag: 'wx', mode: 0o600 });
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+      }
+      text = readText(file);
+    }
+    const head = text.length === 0 ? HEADER : text.endsWith('\n') ? '' : '\n';
     appendFileSync(file, `${head}${key} ${fingerprint}\n`, { mode: 0o600 });
   } catch (err) {
+    if (err instanceof ClientFileError) throw err;
     throw new ClientFileError(
       'RTT_ERR_KNOWN_SERVERS',
       `cannot write the known-servers file ${file}: ${fileErrorReason(err, 'writing')}`,
