@@ -216,7 +216,7 @@ export function clientTlsOptions(
   } catch (err) {
     throw new ClientFileError(
       'RTT_ERR_KEYLOG',
-      `cannot open the key log file ${options.keylog}: ${(err as Error).message}`,
+      `cannot open the key log file ${options.keylog}: ${fileErrorReason(err, 'writing')}`,
       { cause: err },
     );
   }

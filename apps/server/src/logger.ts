@@ -1,5 +1,6 @@
-import { openSync, writeSync } from 'node:fs';
+import { writeSync } from 'node:fs';
 import { Writable } from 'node:stream';
+import { openAppending } from '@rtt/cli-support/files';
 import winston from 'winston';
 import { formatCount, LineBudget, type RateClock, summaryLine } from './rate-limit.ts';
 
@@ -64,7 +65,8 @@ export const DEFAULT_MAX_BUFFERED = 1024 * 1024;
  * const stream = openLogFile('/var/log/rtt-server.log');
  */
 export function openLogFile(path: string): Writable {
-  const fd = openSync(path, 'a', 0o644);
+  // A named pipe nobody reads is refused rather than waited on (see openAppending).
+  const fd = openAppending(path, 0o644);
   return new Writable({
     write(chunk: Buffer, _encoding, callback) {
       try {

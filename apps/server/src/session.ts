@@ -1,5 +1,6 @@
 import type { Socket } from 'node:net';
 import { createSecureContext, type SecureContext } from 'node:tls';
+import { fileErrorReason } from '@rtt/cli-support/files';
 import type { SessionControl, SessionHandler } from '@rtt/pool';
 import {
   CipherId,
@@ -55,7 +56,9 @@ function threadState(data: unknown): ThreadState {
       try {
         onKeylog = config.tls.keylog === undefined ? undefined : openKeylog(config.tls.keylog);
       } catch (err) {
-        log.warning(`TLS key log ${config.tls.keylog} not written: ${(err as Error).message}`);
+        log.warning(
+          `TLS key log ${config.tls.keylog} not written: ${fileErrorReason(err, 'writing')}`,
+        );
       }
       tls = onKeylog === undefined ? { secureContext } : { secureContext, onKeylog };
     }

@@ -20,7 +20,7 @@ describe('fileErrorReason', () => {
     );
     expect(fileErrorReason(fsError('ENOSPC'), 'writing')).toBe('the disk is full');
     expect(fileErrorReason(fsError('ENXIO'), 'writing')).toBe(
-      'it is a named pipe (FIFO) that no program is reading',
+      'it is a named pipe no program is reading, or a socket',
     );
   });
 

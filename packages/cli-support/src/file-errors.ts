@@ -19,8 +19,9 @@ const REASONS: Record<FileUse, Record<string, string>> = {
     EROFS: 'the file system is read-only',
     ENOTDIR: 'a file is in the way of its folder',
     ENOSPC: 'the disk is full',
-    // Opened without blocking (see @rtt/protocol's openKeylog): a FIFO with no reader.
-    ENXIO: 'it is a named pipe (FIFO) that no program is reading',
+    // A named pipe opened without blocking while nobody reads it (see openAppending), or a
+    // socket, which open(2) cannot open.
+    ENXIO: 'it is a named pipe no program is reading, or a socket',
   },
   creating: {
     // mkdir where nothing can be made (under /proc, a path through a dangling link).

@@ -1,3 +1,4 @@
+export { openAppending } from './append.ts';
 export { integerIn, programArgs } from './arguments.ts';
 export { baseDir } from './base-dirs.ts';
 export { handleClosedOutput } from './closed-output.ts';

@@ -1,5 +1,5 @@
 /// <reference types="node" />
-import { closeSync, constants, openSync, writeSync } from 'node:fs';
+import { closeSync, constants, openSync, statSync, writeSync } from 'node:fs';
 
 /**
  * Opens a TLS key log (the NSS `SSLKEYLOGFILE` format Wireshark reads) for appending and gives
@@ -18,12 +18,7 @@ import { closeSync, constants, openSync, writeSync } from 'node:fs';
  * const client = await connect({ port: 7777, tls: { rejectUnauthorized: false, onKeylog } });
  */
 export function openKeylog(path: string): ((line: Buffer) => void) & { close(): void } {
-  // Non-blocking, for a named pipe (FIFO): opened for writing with nobody reading it, a plain
-  // open waits for a reader forever and the whole program with it; this one fails at once
-  // (ENXIO), and once open a full pipe drops lines as a full disk does. Files and terminals
-  // are not affected by the flag.
-  const { O_WRONLY, O_APPEND, O_CREAT, O_NONBLOCK = 0 } = constants;
-  const fd = openSync(path, O_WRONLY | O_APPEND | O_CREAT | O_NONBLOCK, 0o600);
+  const fd = openAppending(path, 0o600);
   const newline = Buffer.from('\n');
   const write = (line: Buffer): void => {
     try {
@@ -34,4 +29,27 @@ export function openKeylog(path: string): ((line: Buffer) => void) & { close(): 
     }
   };
   return Object.assign(write, { close: () => closeSync(fd) });
+}
+
+/**
+ * Opens `path` for appending, creating it with `mode`. A named pipe (FIFO) is opened for
+ * writing only while a program reads it: a plain open would wait for a reader for ever, and the
+ * whole program with it. The check is a non-blocking open, which fails at once (ENXIO) with no
+ * reader; it is held while the real, blocking one is made, so that the reader does not see the
+ * end of the pipe in between.
+ */
+function openAppending(path: string, mode: number): number {
+  let fifo = false;
+  try {
+    fifo = statSync(path).isFIFO();
+  } catch {
+    // Not there yet: made by the open below, or the open says why not.
+  }
+  if (!fifo) return openSync(path, 'a', mode);
+  const probe = openSync(path, constants.O_WRONLY | (constants.O_NONBLOCK ?? 0));
+  try {
+    return openSync(path, 'a', mode);
+  } finally {
+    closeSync(probe);
+  }
 }
