@@ -77,10 +77,30 @@ describe('the server certificate', { timeout: 20_000 }, () => {
     );
   });
 
-  it('makes it again when only the key is there (a start that stopped half-way)', async () => {
+  it('makes a certificate for a key left alone (a start that stopped half-way)', async () => {
     const stateDir = temporaryFolder();
     writeFileSync(join(stateDir, KEY_FILE), 'left over');
-    expect((await stateCertificate({ stateDir, pairWaitMs: 0 })).origin).toBe('made');
+    await expect(stateCertificate({ stateDir, pairWaitMs: 0 })).rejects.toThrow(
+      expect.objectContaining({
+        code: 'RTT_ERR_STATE_DIR',
+        message: expect.stringMatching(
+          /key\.pem is there without its certificate cert\.pem.*remove it/,
+        ),
+      }),
+    );
+    // A key a crash left (written whole, as this writes it) gets its certificate, and is kept.
+    const pair = await stateCertificate({ stateDir: temporaryFolder() });
+    const leftover = temporaryFolder();
+    writeFileSync(join(leftover, KEY_FILE), pair.key);
+    const starts = await Promise.all(
+      Array.from({ length: 3 }, () => stateCertificate({ stateDir: leftover, pairWaitMs: 0 })),
+    );
+    expect(readFileSync(join(leftover, KEY_FILE), 'utf8')).toBe(pair.key);
+    for (const start of starts) {
+      expect(start.key).toBe(pair.key);
+      expect(start.fingerprint).toBe(starts[0]?.fingerprint);
+    }
+    expect(readdirSync(leftover).sort()).toEqual([CERT_FILE, KEY_FILE]);
   });
 
   it('refuses a certificate left without its key rather than replace it', async () => {
@@ -115,10 +135,13 @@ describe('the server certificate', { timeout: 20_000 }, () => {
     expect((await stateCertificate({ stateDir })).warning).toBe(
       `${keyPath} can be read by other users (mode 0644): whoever reads it can pass for this server; chmod 600 it`,
     );
-    chmodSync(keyPath, 0o600);
     chmodSync(stateDir, 0o777);
     expect((await stateCertificate({ stateDir })).warning).toMatch(
-      /can be written by other users \(mode 0777\).*chmod 700 it$/,
+      /mode 0644.*chmod 600 it; .*can be written by other users \(mode 0777\).*chmod 700 it$/,
+    );
+    chmodSync(keyPath, 0o600);
+    expect((await stateCertificate({ stateDir })).warning).toMatch(
+      /^[^;]*can be written by other users \(mode 0777\).*chmod 700 it$/,
     );
   });
 
@@ -156,6 +179,12 @@ describe('the server certificate', { timeout: 20_000 }, () => {
     writeFileSync(key, one.key);
     const chain = `${one.cert}${other.cert}`;
     writeFileSync(cert, chain);
+    expect(readCertificate(cert, key, 'given').fingerprint).toBe(one.fingerprint);
+    // OpenSSL's other label for a certificate (`openssl x509 -trustout`), and CRLF lines.
+    writeFileSync(
+      cert,
+      chain.replaceAll('CERTIFICATE-----', 'TRUSTED CERTIFICATE-----').replaceAll('\n', '\r\n'),
+    );
     expect(readCertificate(cert, key, 'given').fingerprint).toBe(one.fingerprint);
 
     writeFileSync(cert, chain.slice(0, -100));

@@ -1,13 +1,12 @@
-import { createPrivateKey, KeyObject, randomBytes, webcrypto, X509Certificate } from 'node:crypto';
 import {
-  chmodSync,
-  linkSync,
-  readFileSync,
-  renameSync,
-  rmSync,
-  statSync,
-  writeFileSync,
-} from 'node:fs';
+  createPrivateKey,
+  createPublicKey,
+  KeyObject,
+  randomBytes,
+  webcrypto,
+  X509Certificate,
+} from 'node:crypto';
+import { chmodSync, linkSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -107,7 +106,10 @@ export function readCertificate(
   };
 }
 
-const PEM_CERTIFICATE = /-----BEGIN CERTIFICATE-----[^-]*-----END CERTIFICATE-----/g;
+// The labels OpenSSL reads a certificate under (`openssl x509 -trustout` writes TRUSTED).
+const PEM_CERTIFICATE =
+  /-----BEGIN (?:TRUSTED |X509 )?CERTIFICATE-----[^-]*-----END (?:TRUSTED |X509 )?CERTIFICATE-----/g;
+const PEM_CERTIFICATE_HEADER = /-----BEGIN (?:TRUSTED |X509 )?CERTIFICATE-----/g;
 
 /**
  * The first certificate of a PEM chain, once every certificate in it has been parsed: Node's
@@ -117,7 +119,7 @@ const PEM_CERTIFICATE = /-----BEGIN CERTIFICATE-----[^-]*-----END CERTIFICATE---
 function parseChain(text: string, path: string): X509Certificate {
   const blocks = text.match(PEM_CERTIFICATE) ?? [];
   // A BEGIN without its END (a file cut short) is not in `blocks`: count the headers.
-  const headers = text.split('-----BEGIN CERTIFICATE-----').length - 1;
+  const headers = text.match(PEM_CERTIFICATE_HEADER)?.length ?? 0;
   if (blocks.length === 0) throw new CertificateError(`${path} is not a PEM certificate`);
   const certificates: X509Certificate[] = [];
   for (const [index, block] of blocks.entries()) {
@@ -182,10 +184,10 @@ export interface StateCertificateOptions {
  * trusting it).
  *
  * Each file is written whole under a temporary name, then linked into place, key first: a
- * crash leaves either nothing, or a key alone (made again next time), never half a file. A
- * link, unlike a rename, never replaces a file: of servers started at the same moment on one
- * state directory, the first to place its key places its certificate too, and the others take
- * that pair rather than announce a fingerprint that is not on disk.
+ * crash leaves either nothing, or a key alone (a certificate is made for it next time), never
+ * half a file. A link, unlike a rename, never replaces a file: of servers started at the same
+ * moment on one state directory, the first to place its key places its certificate too, and
+ * the others take that pair rather than announce a fingerprint that is not on disk.
  *
  * @throws {StateDirError} the directory cannot be created or written, or holds a certificate
  *   without its key.
@@ -221,23 +223,26 @@ export async function stateCertificate({
     );
   }
   const made = await makeSelfSigned(names, now);
-  const keyTemporary = writeTemporary(keyPath, made.key);
-  try {
-    const certTemporary = writeTemporary(certPath, made.cert);
+  if (placeFile(keyPath, made.key)) {
+    // A certificate that came in between is read back below with this key, and refused.
+    placeFile(certPath, made.cert);
+  } else {
+    // Another start's key: its certificate follows within moments.
+    if (await appears(certPath, pairWaitMs)) return kept(stateDir, certPath, keyPath);
+    // A key that stays alone is what a crash left between the two files. It is kept, not
+    // replaced: every start that finds it makes its certificate for that same key, so that
+    // whichever certificate is placed first pairs with it.
+    const key = readText(keyPath, 'key');
+    let cert: string;
     try {
-      if (!place(keyTemporary, keyPath)) {
-        // Another start's key: its certificate follows within moments. A key that stays
-        // alone is what a crash left between the two, and is replaced.
-        if (await appears(certPath, pairWaitMs)) return kept(stateDir, certPath, keyPath);
-        move(keyTemporary, keyPath);
-      }
-      // A certificate that came in between is read back below with this key, and refused.
-      place(certTemporary, certPath);
-    } finally {
-      rmSync(certTemporary, { force: true });
+      ({ cert } = await makeSelfSigned(names, now, key));
+    } catch (err) {
+      throw new StateDirError(
+        `${keyPath} is there without its certificate ${CERT_FILE}, and no certificate can be made for it (not an ECDSA P-256 key): remove it to have a new pair made`,
+        { cause: err },
+      );
     }
-  } finally {
-    rmSync(keyTemporary, { force: true });
+    placeFile(certPath, cert);
   }
   // What is on disk now, which the threads and the next start will use.
   return readCertificate(certPath, keyPath, 'made');
@@ -260,19 +265,24 @@ function kept(stateDir: string, certPath: string, keyPath: string): ServerCertif
 // Made here they are 0700 and 0600; kept ones may have been copied or unpacked since, and
 // OpenSSH warns of a private key others can read for the same reason.
 function exposure(stateDir: string, keyPath: string): string | undefined {
+  const found: string[] = [];
   try {
     const keyMode = statSync(keyPath).mode & 0o777;
     if ((keyMode & 0o077) !== 0) {
-      return `${keyPath} can be read by other users (mode ${octal(keyMode)}): whoever reads it can pass for this server; chmod 600 it`;
+      found.push(
+        `${keyPath} can be read by other users (mode ${octal(keyMode)}): whoever reads it can pass for this server; chmod 600 it`,
+      );
     }
     const dirMode = statSync(stateDir).mode & 0o777;
     if ((dirMode & 0o022) !== 0) {
-      return `${stateDir} can be written by other users (mode ${octal(dirMode)}): whoever writes there can replace the certificate; chmod 700 it`;
+      found.push(
+        `${stateDir} can be written by other users (mode ${octal(dirMode)}): whoever writes there can replace the certificate; chmod 700 it`,
+      );
     }
   } catch {
     // Read a moment ago: a file gone since is not worth a warning.
   }
-  return undefined;
+  return found.length === 0 ? undefined : found.join('; ');
 }
 
 const octal = (mode: number) => `0${mode.toString(8).padStart(3, '0')}`;
@@ -290,45 +300,39 @@ function exists(path: string): boolean {
   }
 }
 
-/** Writes `text` whole beside `path` with mode 0600; gives the temporary file's name. */
-function writeTemporary(path: string, text: string): string {
+/**
+ * Puts `text` at `path` (mode 0600) unless a file is there already (false then): written whole
+ * under a temporary name, then hard-linked in, which, unlike a rename, never replaces a file.
+ */
+function placeFile(path: string, text: string): boolean {
   const temporary = `${path}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
   try {
     writeFileSync(temporary, text, { mode: 0o600, flag: 'wx' });
     // The mode given at creation is narrowed by the umask, never widened: this is the mode.
     chmodSync(temporary, 0o600);
-    return temporary;
-  } catch (err) {
-    rmSync(temporary, { force: true });
-    throw cannotWrite(path, err);
-  }
-}
-
-// File systems without hard links (some network and FUSE ones, FAT) say so with these; there a
-// rename does, without the guard against a start made at the same moment.
-const NO_LINKS = new Set(['EPERM', 'ENOTSUP', 'EOPNOTSUPP', 'EXDEV', 'EMLINK', 'ENOSYS']);
-
-/** Links `temporary` in as `path` unless a file is there already (false then). */
-function place(temporary: string, path: string): boolean {
-  try {
     linkSync(temporary, path);
     return true;
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code ?? '';
     if (code === 'EEXIST') return false;
     if (!NO_LINKS.has(code)) throw cannotWrite(path, err);
+  } finally {
+    rmSync(temporary, { force: true });
   }
-  move(temporary, path);
-  return true;
-}
-
-function move(temporary: string, path: string): void {
+  // No hard links here: created in place, still never over another file. A crash while it is
+  // written leaves a file that does not parse, which the next start refuses with its name.
   try {
-    renameSync(temporary, path);
+    writeFileSync(path, text, { mode: 0o600, flag: 'wx' });
+    chmodSync(path, 0o600);
+    return true;
   } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'EEXIST') return false;
     throw cannotWrite(path, err);
   }
 }
+
+// File systems without hard links (some network and FUSE ones, FAT) say so with these.
+const NO_LINKS = new Set(['EPERM', 'ENOTSUP', 'EOPNOTSUPP', 'EXDEV', 'EMLINK', 'ENOSYS']);
 
 const cannotWrite = (path: string, err: unknown) =>
   new StateDirError(`cannot write ${path}: ${fileErrorReason(err, 'writing')}`, { cause: err });
@@ -343,6 +347,7 @@ const cannotWrite = (path: string, err: unknown) =>
 export async function makeSelfSigned(
   names: readonly string[],
   now: Date,
+  existingKey?: string,
 ): Promise<{ cert: string; key: string }> {
   // Loaded only here: a server that never makes a certificate does not pay for it. tsyringe,
   // which @peculiar/x509 uses inside, needs the Reflect metadata API installed first.
@@ -350,7 +355,10 @@ export async function makeSelfSigned(
   const x509 = await import('@peculiar/x509');
   const crypto = webcrypto;
   const algorithm = { name: 'ECDSA', namedCurve: 'P-256', hash: 'SHA-256' };
-  const keys = await crypto.subtle.generateKey(algorithm, true, ['sign', 'verify']);
+  const keys =
+    existingKey === undefined
+      ? await crypto.subtle.generateKey(algorithm, true, ['sign', 'verify'])
+      : await importKeyPair(existingKey, algorithm);
 
   const alternativeNames = new Map<string, { type: 'dns' | 'ip'; value: string }>();
   for (const name of ['localhost', '127.0.0.1', '::1', ...names]) {
@@ -385,9 +393,35 @@ export async function makeSelfSigned(
     },
     crypto,
   );
-  const key = KeyObject.from(keys.privateKey).export({ type: 'pkcs8', format: 'pem' });
+  const key =
+    existingKey ?? KeyObject.from(keys.privateKey).export({ type: 'pkcs8', format: 'pem' });
   // PEM files end with a newline (the key's export does): without one, `cat cert.pem ca.pem`
   // runs two certificates' lines together into a chain OpenSSL refuses.
   const pem = certificate.toString('pem');
   return { cert: pem.endsWith('\n') ? pem : `${pem}\n`, key: String(key) };
+}
+
+/** A PEM private key as the WebCrypto pair `@peculiar/x509` signs with; throws if not ECDSA P-256. */
+async function importKeyPair(
+  pem: string,
+  algorithm: { name: string; namedCurve: string },
+): Promise<webcrypto.CryptoKeyPair> {
+  const privateKey = createPrivateKey(pem);
+  const subtle = webcrypto.subtle;
+  return {
+    privateKey: await subtle.importKey(
+      'pkcs8',
+      privateKey.export({ type: 'pkcs8', format: 'der' }),
+      algorithm,
+      true,
+      ['sign'],
+    ),
+    publicKey: await subtle.importKey(
+      'spki',
+      createPublicKey(privateKey).export({ type: 'spki', format: 'der' }),
+      algorithm,
+      true,
+      ['verify'],
+    ),
+  };
 }
