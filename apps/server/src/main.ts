@@ -131,10 +131,11 @@ async function main(): Promise<number> {
       return 1;
     }
     if (options.keylog !== undefined) {
-      // Opened here once so that a key log that cannot be written is one line at start-up;
-      // each thread opens its own (see session.ts).
+      // Opened here so that a key log that cannot be written is one line at start-up; each
+      // thread opens its own (see session.ts). Held open, never closed: a program reading a
+      // named pipe would see its end between this close and the threads' opens, and go.
       try {
-        openKeylog(options.keylog).close();
+        openKeylog(options.keylog);
       } catch (err) {
         log.error(
           `Cannot open the TLS key log ${options.keylog}: ${fileErrorReason(err, 'writing')}`,
@@ -219,7 +220,7 @@ async function main(): Promise<number> {
       socket.once('close', () => {
         refusing -= 1;
       });
-      refuseConnection(socket);
+      refuseConnection(socket, { tls: options.tls });
       return;
     }
     const context: ConnectionContext = {

@@ -74,13 +74,22 @@ describe('refuseConnection', () => {
   });
 
   it('turns a TLS client away with a user_canceled alert: connect() rejects with ServerBusyError', async () => {
-    const { port, accepted } = await fullServer();
+    const { port, accepted } = await fullServer({ tls: true });
     const error = await connect({ port, tls: { rejectUnauthorized: false } }).catch(
       (err: unknown) => err,
     );
     expect(error).toBeInstanceOf(ServerBusyError);
     expect(error).toMatchObject({ code: 'RTT_ERR_SERVER_BUSY' });
     await closed(await accepted);
+
+    // A server without TLS closes a TLS client at once, full or not.
+    const plain = await fullServer();
+    await expect(
+      connect({ port: plain.port, tls: { rejectUnauthorized: false } }),
+    ).rejects.toMatchObject({
+      code: 'RTT_ERR_TLS',
+    });
+    await closed(await plain.accepted);
   });
 
   it('closes a seed client at once (its wire cannot say why): connect() says the server is gone', async () => {

@@ -16,6 +16,12 @@ export interface RefuseConnectionOptions {
    * destroyed, in milliseconds; default 2000 (as `StreamTransport`'s `lingerMs`).
    */
   readonly lingerMs?: number | undefined;
+  /**
+   * Whether the server serves TLS on this port: a TLS client is then told it is full with a
+   * TLS alert. Without it a TLS client is closed at once, as it would be were there room;
+   * being told "full" would send it back to try again for nothing. Default false.
+   */
+  readonly tls?: boolean | undefined;
 }
 
 /** Default of {@link RefuseConnectionOptions.waitMs}. */
@@ -38,8 +44,8 @@ const noop = () => {};
  * Turns away a connection the server has no room for (over its `--max-connections`), as
  * cheaply as can be and telling the client why where its wire allows: it reads the first
  * bytes (at most `waitMs`); a framed client (first byte `R`) gets an ERROR frame SERVER_BUSY
- * in clear (no keys were agreed, as with HANDSHAKE_TIMEOUT), a TLS client (first byte 0x16) a
- * fatal TLS alert `user_canceled`, each then a FIN, and the socket is destroyed when the
+ * in clear (no keys were agreed, as with HANDSHAKE_TIMEOUT), a TLS client (first byte 0x16)
+ * of a server that serves TLS (`tls`) a fatal TLS alert `user_canceled`, each then a FIN, and the socket is destroyed when the
  * client closes or after `lingerMs`. Anything else (the seed wire, which has no way to say
  * it, garbage, silence) is destroyed at once. `connect` in this package
  * turns the frame into a `ServerBusyError` (`RTT_ERR_SERVER_BUSY`).
@@ -95,7 +101,7 @@ export function refuseConnection(stream: Duplex, options: RefuseConnectionOption
     const refusal =
       chunk[0] === MAGIC[0]
         ? concatFrame(encodeError(ErrorCode.SERVER_BUSY, BUSY_MESSAGE))
-        : chunk[0] === TLS_HANDSHAKE_RECORD
+        : chunk[0] === TLS_HANDSHAKE_RECORD && options.tls === true
           ? TLS_USER_CANCELED
           : undefined;
     if (refusal === undefined || !stream.writable) {
