@@ -49,7 +49,7 @@ describe('what a failed connection is reported as', () => {
       expect(err).toMatchObject({ code: 'RTT_ERR_TLS', message: /wrong version number/ });
       expect(explainConnectFailure(err, TLS)).toEqual({
         error: err,
-        hint: ' (the server did not answer in TLS: is it started with --tls?)',
+        hint: ' (something answers there, but not in TLS: is it an rtt server started with --tls?)',
       });
     }
   });

@@ -24,7 +24,7 @@ function codeOf(value: unknown): string | undefined {
  *
  * @example
  * const { error, hint } = explainConnectFailure(err, { tls: true, wire: 'framed' });
- * console.error(`${error.message}${hint}`); // '... wrong version number (the server did not answer in TLS: is it started with --tls?)'
+ * console.error(`${error.message}${hint}`); // '... wrong version number (something answers there, but not in TLS: is it an rtt server started with --tls?)'
  */
 export function explainConnectFailure(err: unknown, attempt: ConnectAttempt): ConnectFailure {
   const code = codeOf(err);
@@ -32,7 +32,10 @@ export function explainConnectFailure(err: unknown, attempt: ConnectAttempt): Co
   // OpenSSL's words for a first answer that is no TLS record at all (text, a plain
   // protocol's bytes): something listens there, but not a TLS server.
   if (code === 'RTT_ERR_TLS' && codeOf((err as Error).cause) === 'ERR_SSL_WRONG_VERSION_NUMBER') {
-    return { error: err, hint: ' (the server did not answer in TLS: is it started with --tls?)' };
+    return {
+      error: err,
+      hint: ' (something answers there, but not in TLS: is it an rtt server started with --tls?)',
+    };
   }
   // A server without --tls hangs up on a TLS hello; one that never answers is most likely
   // the original Python server, waiting for the seed's bytes.

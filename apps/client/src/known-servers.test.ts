@@ -121,15 +121,30 @@ describe('the known-servers file', () => {
     expect(readFileSync(file, 'utf8')).toMatch(/^#.*\nh:1 sha256:A+\nh:2 sha256:B+\n$/);
   });
 
-  it('gives an empty file its header once, however many servers are added', () => {
-    mkdirSync(join(dir, 'rtt'), { recursive: true });
-    writeFileSync(file, '');
+  it('writes its header only into a file it creates', () => {
     rememberServer(file, 'h:1', A);
+    expect(readFileSync(file, 'utf8').split('\n')).toEqual([
+      expect.stringMatching(/^# rtt-client known servers/),
+      `h:1 ${A}`,
+      '',
+    ]);
+    // One that is there (another client made it a moment ago, or a person) gets no header.
+    writeFileSync(file, '');
     rememberServer(file, 'h:2', B);
-    expect(readFileSync(file, 'utf8')).toMatch(
-      /^#[^\n]*\n(#[^\n]*\n)*h:1 sha256:A+\nh:2 sha256:B+\n$/,
-    );
-    expect(readFileSync(file, 'utf8').match(/h:1/g)).toHaveLength(1);
+    expect(readFileSync(file, 'utf8')).toBe(`h:2 ${B}\n`);
+  });
+
+  it('reads a line written by hand another way as the server it names', () => {
+    const at = join(dir, 'ks');
+    writeFileSync(at, `[0:0:0:0:0:0:0:1]:7777 ${A}\nExample.ORG.:07000 ${B}\n`);
+    expect(serverKey('0:0:0:0:0:0:0:1', 7777)).toBe('[::1]:7777');
+    expect(serverKey('example.org.', 7000)).toBe('example.org:7000');
+    expect(checkKnownServer(at, serverKey('::1', 7777), A)).toEqual({ kind: 'match' });
+    expect(checkKnownServer(at, serverKey('example.org', 7000), A)).toEqual({
+      kind: 'changed',
+      expected: B,
+      line: 2,
+    });
   });
 
   it('appends after a last line without a newline, and accepts any matching line', () => {

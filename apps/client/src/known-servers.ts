@@ -6,6 +6,7 @@ import {
   rmSync,
   writeFileSync,
 } from 'node:fs';
+import { isIP } from 'node:net';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { baseDir, fileErrorReason, makeDirectory } from '@rtt/cli-support';
@@ -71,16 +72,21 @@ export function defaultKnownServersFile(
 }
 
 /**
- * The file's key for a server: `host:port`, IPv6 literals in brackets, names in lower case
- * (DNS names are case-insensitive, so `Example.org` and `example.org` are one server).
+ * The file's key for a server: `host:port`, in one spelling per server, so that a line
+ * written by hand another way still names it: names in lower case and without a final dot
+ * (`Example.org.` is `example.org`), IPv6 literals compressed in brackets
+ * (`0:0:0:0:0:0:0:1` is `[::1]`).
  *
  * @example
  * serverKey('127.0.0.1', 7777); // '127.0.0.1:7777'
- * serverKey('::1', 7777); // '[::1]:7777'
+ * serverKey('0:0:0:0:0:0:0:1', 7777); // '[::1]:7777'
  */
 export function serverKey(host: string, port: number): string {
   const name = host.toLowerCase();
-  return name.includes(':') ? `[${name}]:${port}` : `${name}:${port}`;
+  if (!name.includes(':')) return `${name.endsWith('.') ? name.slice(0, -1) : name}:${port}`;
+  if (isIP(name) !== 6) return `[${name}]:${port}`;
+  // The URL parser writes an IPv6 address in its one compressed form (RFC 5952).
+  return `${new URL(`http://[${name}]/`).hostname}:${port}`;
 }
 
 /**
@@ -121,8 +127,14 @@ export function parseKnownServers(text: string): KnownServer[] {
     const content = raw.replace(/#.*$/, '').trim();
     if (content.length === 0) return;
     const [key = '', written = ''] = content.split(/\s+/);
+    // `host:port` in the spelling serverKey gives; what does not parse stays as written, and
+    // names no server.
+    const address = parseServerAddress(key, 0);
     servers.push({
-      key: key.toLowerCase(),
+      key:
+        address === undefined || address.port === 0
+          ? key.toLowerCase()
+          : serverKey(address.host, address.port),
       fingerprint: readFingerprint(written),
       text: written,
       line: index + 1,
@@ -199,18 +211,16 @@ export function rememberServer(file: string, key: string, fingerprint: string): 
     );
   }
   try {
-    let text = readText(file);
-    if (text.length === 0) {
-      // Created with its header only if it is not there: clients trusting servers for the
-      // first time at the same moment would each write the header otherwise.
-      try {
-        writeFileSync(file, HEADER, { flag: 'wx', mode: 0o600 });
-      } catch (err) {
-        if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-      }
-      text = readText(file);
+    // The header goes only into a file this call creates ('ax': appending, failing if it is
+    // there): clients trusting servers for the first time at the same moment would each write
+    // it otherwise, and appending never writes over a line another one added first.
+    try {
+      writeFileSync(file, HEADER, { flag: 'ax', mode: 0o600 });
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
     }
-    const head = text.length === 0 ? HEADER : text.endsWith('\n') ? '' : '\n';
+    const text = readText(file);
+    const head = text.length === 0 || text.endsWith('\n') ? '' : '\n';
     appendFileSync(file, `${head}${key} ${fingerprint}\n`, { mode: 0o600 });
   } catch (err) {
     if (err instanceof ClientFileError) throw err;
