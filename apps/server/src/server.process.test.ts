@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import tls from 'node:tls';
 import { connect } from '@rtt/protocol/node';
 import { afterEach, describe, expect, it } from 'vitest';
-import { stateCertificate } from './certificate.ts';
+import { readCertificate, stateCertificate } from './certificate.ts';
 
 // The real server in a child process, on 127.0.0.1 and a port the system picks.
 const MAIN = new URL('./main.ts', import.meta.url).pathname;
@@ -334,6 +334,23 @@ describe.skipIf(process.platform !== 'linux')(
       expect(unreadable.output.trim().split('\n')).toEqual([
         `🛑 TLS: cannot read the certificate ${join(folder, 'none.pem')}: no such file`,
       ]);
+    });
+
+    // Each used to make its own pair and announce it; only the last rename was on disk.
+    it('gives servers started together on one state directory the one certificate on disk', async () => {
+      const stateDir = join(temporaryFolder(), 'state');
+      const servers = await Promise.all(
+        Array.from({ length: 4 }, () => startServer(['--tls', '--state-dir', stateDir, '-t', '1'])),
+      );
+      const onDisk = readCertificate(join(stateDir, 'cert.pem'), join(stateDir, 'key.pem'), 'kept');
+      const announced = servers.map((server) => fingerprintLine(server));
+      for (const { fingerprint } of announced) expect(fingerprint).toBe(onDisk.fingerprint);
+      expect(announced.filter(({ origin }) => origin === 'self-signed, made now')).toHaveLength(1);
+      for (const server of servers) {
+        expect((await tlsHandshake(server.port)).fingerprint).toBe(onDisk.fingerprint);
+        server.child.kill('SIGTERM');
+        expect(await server.exited).toBe(0);
+      }
     });
 
     // Both used to start: the chain then failed every connection, TLS or not, and the address
