@@ -1,6 +1,6 @@
 import { writeSync } from 'node:fs';
 import { Writable } from 'node:stream';
-import { openAppending } from '@rtt/cli-support/files';
+import { openAppending } from '@rtt/protocol/node';
 import winston from 'winston';
 import { formatCount, LineBudget, type RateClock, summaryLine } from './rate-limit.ts';
 

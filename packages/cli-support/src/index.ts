@@ -1,4 +1,3 @@
-export { openAppending } from './append.ts';
 export { integerIn, programArgs } from './arguments.ts';
 export { baseDir } from './base-dirs.ts';
 export { handleClosedOutput } from './closed-output.ts';

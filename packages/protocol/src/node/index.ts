@@ -18,7 +18,7 @@ export {
   type ReplyCallback,
   RttClient,
 } from './client.ts';
-export { openKeylog } from './keylog.ts';
+export { openAppending, openKeylog } from './keylog.ts';
 export {
   DEFAULT_REFUSE_WAIT_MS,
   type RefuseConnectionOptions,

@@ -1,9 +1,10 @@
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { execFileSync, spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { closeSync, mkdtempSync, readFileSync, rmSync, statSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { openKeylog } from './keylog.ts';
+import { openAppending, openKeylog } from './keylog.ts';
 
 const folders: string[] = [];
 afterEach(() => {
@@ -32,11 +33,33 @@ describe('openKeylog', () => {
   });
 
   // A plain open of a FIFO for writing waits for a reader, and the program with it.
-  it.runIf(process.platform !== 'win32')('fails at once on a FIFO nobody reads', () => {
-    const folder = mkdtempSync(join(tmpdir(), 'rtt-keylog-'));
-    folders.push(folder);
-    const fifo = join(folder, 'keys.fifo');
-    execFileSync('mkfifo', [fifo]);
-    expect(() => openKeylog(fifo)).toThrow(expect.objectContaining({ code: 'ENXIO' }));
-  });
+  it.runIf(process.platform === 'linux')(
+    'refuses a FIFO nobody reads at once, and writes to one that is read',
+    async () => {
+      const folder = mkdtempSync(join(tmpdir(), 'rtt-keylog-'));
+      folders.push(folder);
+      const fifo = join(folder, 'keys.fifo');
+      execFileSync('mkfifo', [fifo]);
+      expect(() => openKeylog(fifo)).toThrow(expect.objectContaining({ code: 'ENXIO' }));
+
+      const reader = spawn('cat', [fifo]);
+      let read = '';
+      reader.stdout.setEncoding('utf8').on('data', (chunk: string) => {
+        read += chunk;
+      });
+      // The reader opens the pipe once it runs: until then the open says ENXIO.
+      let fd: number | undefined;
+      while (fd === undefined) {
+        try {
+          fd = openAppending(fifo, 0o600);
+        } catch {
+          await new Promise((resolve) => setTimeout(resolve, 10));
+        }
+      }
+      writeSync(fd, 'CLIENT_RANDOM aa bb\n');
+      closeSync(fd);
+      await once(reader, 'close');
+      expect(read).toBe('CLIENT_RANDOM aa bb\n');
+    },
+  );
 });

@@ -32,13 +32,19 @@ export function openKeylog(path: string): ((line: Buffer) => void) & { close(): 
 }
 
 /**
- * Opens `path` for appending, creating it with `mode`. A named pipe (FIFO) is opened for
- * writing only while a program reads it: a plain open would wait for a reader for ever, and the
- * whole program with it. The check is a non-blocking open, which fails at once (ENXIO) with no
- * reader; it is held while the real, blocking one is made, so that the reader does not see the
- * end of the pipe in between.
+ * Opens `path` for appending (`O_APPEND`), creating it with `mode`, and gives the descriptor:
+ * what {@link openKeylog} opens its file with, and fit for any log a program appends to line
+ * by line. A named pipe (FIFO) is opened only while a program reads it: a plain open for
+ * writing would wait for a reader for ever, and the whole program with it. The check is a
+ * non-blocking open, which fails at once (ENXIO) with no reader; it is held while the real,
+ * blocking one is made, so that the reader does not see the end of the pipe in between.
+ *
+ * @throws the `fs` error (ENOENT, EACCES, EISDIR, ENXIO...) when it cannot be opened.
+ * @example
+ * const fd = openAppending('/var/log/rtt-server.log', 0o644);
+ * writeSync(fd, 'one line\n');
  */
-function openAppending(path: string, mode: number): number {
+export function openAppending(path: string, mode: number): number {
   let fifo = false;
   try {
     fifo = statSync(path).isFIFO();
