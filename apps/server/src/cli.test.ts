@@ -152,6 +152,7 @@ describe('parseServerArgs', () => {
     [['--keylog', 'keys.log']],
     [['--tls', '--keylog']],
     [['--state-dir']],
+    [['--state-dir', 'state']],
     [['--idle-timeout', '-1']],
     [['--idle-timeout', 'soon']],
     [['--max-output', '0']],

@@ -275,6 +275,7 @@ function tlsOptions(
   const keylogOption = fileName('key log file', 'keylog', parsed.keylog);
   if (!tls && keylogOption !== undefined) throw new UsageError('--keylog needs --tls');
   const stateDir = fileName('state directory', 'state-dir', parsed['state-dir'], 'DIR');
+  if (!tls && stateDir !== undefined) throw new UsageError('--state-dir needs --tls');
   // SSLKEYLOGFILE is set for every program in a shell (browsers, curl): without --tls the
   // server has no secrets to write, and says nothing.
   const keylog = tls ? (keylogOption ?? (env.SSLKEYLOGFILE || undefined)) : undefined;
