@@ -69,6 +69,10 @@ const LISTEN_ERRORS: Record<string, string> = {
   EADDRNOTAVAIL: 'is not an address of this machine',
 };
 
+/** Why an address cannot be listened on, to follow "it" in a line: in words where known. */
+const listenReason = (err: unknown): string =>
+  LISTEN_ERRORS[(err as NodeJS.ErrnoException).code ?? ''] ?? (err as Error).message;
+
 async function main(): Promise<number> {
   let options: Awaited<ReturnType<typeof parseServerArgs>>;
   try {
@@ -278,10 +282,7 @@ async function main(): Promise<number> {
       });
     });
   } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code ?? '';
-    log.error(
-      `Cannot listen on ${options.ip} port ${options.port}: it ${LISTEN_ERRORS[code] ?? (err as Error).message}`,
-    );
+    log.error(`Cannot listen on ${options.ip} port ${options.port}: it ${listenReason(err)}`);
     await pool.close({ timeout: 0 });
     return 1;
   }
@@ -362,10 +363,7 @@ async function main(): Promise<number> {
         ready: () => !stopping,
       });
     } catch (err) {
-      const code = (err as NodeJS.ErrnoException).code ?? '';
-      log.error(
-        `Cannot serve metrics on ${host} port ${metricsPort}: it ${LISTEN_ERRORS[code] ?? (err as Error).message}`,
-      );
+      log.error(`Cannot serve metrics on ${host} port ${metricsPort}: it ${listenReason(err)}`);
       server.close();
       await pool.close({ timeout: 0 });
       return 1;
@@ -421,9 +419,7 @@ const isoDate = (date: Date) => date.toISOString().slice(0, 10);
 function addressError(ip: string): Promise<string | undefined> {
   return new Promise((resolve) => {
     const probe = net.createServer();
-    probe.once('error', (err: NodeJS.ErrnoException) =>
-      resolve(LISTEN_ERRORS[err.code ?? ''] ?? err.message),
-    );
+    probe.once('error', (err) => resolve(listenReason(err)));
     probe.listen({ host: ip, port: 0 }, () => probe.close(() => resolve(undefined)));
   });
 }
