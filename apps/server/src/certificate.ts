@@ -307,9 +307,7 @@ function exists(path: string): boolean {
 function placeFile(path: string, text: string): boolean {
   const temporary = `${path}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
   try {
-    writeFileSync(temporary, text, { mode: 0o600, flag: 'wx' });
-    // The mode given at creation is narrowed by the umask, never widened: this is the mode.
-    chmodSync(temporary, 0o600);
+    writeNewFile(temporary, text);
     linkSync(temporary, path);
     return true;
   } catch (err) {
@@ -322,13 +320,19 @@ function placeFile(path: string, text: string): boolean {
   // No hard links here: created in place, still never over another file. A crash while it is
   // written leaves a file that does not parse, which the next start refuses with its name.
   try {
-    writeFileSync(path, text, { mode: 0o600, flag: 'wx' });
-    chmodSync(path, 0o600);
+    writeNewFile(path, text);
     return true;
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'EEXIST') return false;
     throw cannotWrite(path, err);
   }
+}
+
+/** Creates `path` with `text`, mode 0600; throws EEXIST if something is there. */
+function writeNewFile(path: string, text: string): void {
+  writeFileSync(path, text, { mode: 0o600, flag: 'wx' });
+  // The mode given at creation is narrowed by the umask, never widened: this is the mode.
+  chmodSync(path, 0o600);
 }
 
 // File systems without hard links (some network and FUSE ones, FAT) say so with these.
