@@ -79,9 +79,12 @@ type WireSession = FramedServerSession | SeedServerSession;
 
 const noop = () => {};
 
-// A TLS record of type handshake: how every TLS ClientHello starts. No other wire can start
-// with it (the seed wire starts with a digit, ours with `R`).
-const TLS_HANDSHAKE_RECORD = 0x16;
+/**
+ * A TLS record of type handshake: how every TLS ClientHello starts. No other wire can start
+ * with it (the seed wire starts with a digit, ours with `R`).
+ * @internal
+ */
+export const TLS_HANDSHAKE_RECORD = 0x16;
 
 // The framed ciphers accepted, one frozen array each for the usual cases: no allocation per
 // connection.

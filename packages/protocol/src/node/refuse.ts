@@ -3,6 +3,7 @@ import type { Duplex } from 'node:stream';
 import { assertInteger } from '@rtt/cipher/assert';
 import { ErrorCode, MAGIC } from '../constants.ts';
 import { concatFrame, encodeError } from '../encoder.ts';
+import { TLS_HANDSHAKE_RECORD } from '../server-connection.ts';
 
 /** Options for {@link refuseConnection}. */
 export interface RefuseConnectionOptions {
@@ -28,7 +29,6 @@ export interface RefuseConnectionOptions {
 export const DEFAULT_REFUSE_WAIT_MS = 1_000;
 
 const DEFAULT_LINGER_MS = 2_000;
-const TLS_HANDSHAKE_RECORD = 0x16;
 /**
  * A TLS client is told with a fatal `user_canceled` alert in clear (RFC 8446, 6: a handshake
  * cancelled "for some reason unrelated to a protocol failure"; TLS has no alert for a busy
