@@ -127,14 +127,11 @@ export function parseKnownServers(text: string): KnownServer[] {
     const content = raw.replace(/#.*$/, '').trim();
     if (content.length === 0) return;
     const [key = '', written = ''] = content.split(/\s+/);
-    // `host:port` in the spelling serverKey gives; what does not parse stays as written, and
-    // names no server.
+    // `host:port` in the spelling serverKey gives; what does not parse (a host without its
+    // port among it: port 0 is refused) stays as written, and names no server.
     const address = parseServerAddress(key, 0);
     servers.push({
-      key:
-        address === undefined || address.port === 0
-          ? key.toLowerCase()
-          : serverKey(address.host, address.port),
+      key: address === undefined ? key.toLowerCase() : serverKey(address.host, address.port),
       fingerprint: readFingerprint(written),
       text: written,
       line: index + 1,
